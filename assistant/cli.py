@@ -1,0 +1,5 @@
+"""Placeholder: subcommands registered later."""
+
+
+def register(sub) -> None:
+    return None

@@ -1,0 +1,98 @@
+"""``uca ingest``: build or update the index from the corpus folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options every subcommand shares (override the UCA_* settings)."""
+    parser.add_argument("--corpus", type=Path, help="corpus folder (UCA_CORPUS_DIR)")
+    parser.add_argument("--index", type=Path, help="index folder (UCA_INDEX_DIR)")
+
+
+def settings_from_args(args: argparse.Namespace):
+    """The settings object, with command-line overrides applied."""
+    from ingest.settings import Settings
+
+    overrides = {}
+    if getattr(args, "corpus", None):
+        overrides["corpus_dir"] = args.corpus
+    if getattr(args, "index", None):
+        overrides["index_dir"] = args.index
+    return Settings(**overrides)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("ingest", help="index the corpus folder (incremental)", description=__doc__)
+    add_common(p)
+    p.add_argument("--full", action="store_true", help="rebuild the index from scratch")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--check", action="store_true", help="check index integrity and exit")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ingest.index import IndexError_
+    from ingest.pipeline import IngestLocked, check_index, run_ingest
+
+    settings = settings_from_args(args)
+    if args.check:
+        report = check_index(settings)
+        if args.json:
+            print(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            state = "clean" if report.clean else ("consistent (needs cleanup)" if report.ok else "BROKEN")
+            print(f"index: {state}; manifest {report.manifest_chunks} chunks, Chroma {report.vector_chunks}, "
+                  f"BM25 {report.bm25_chunks}")
+            for p in report.problems:
+                print(f"  problem: {p}")
+            for h in report.hints:
+                print(f"  fix: {h}")
+        return 0 if report.clean else 1
+
+    bars: dict = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if args.quiet or total == 0:
+            return
+        from tqdm import tqdm
+
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk" if stage == "embedding" else "step",
+                                     file=sys.stderr, leave=False)
+        bar.update(done - bar.n)
+
+    try:
+        report = run_ingest(settings, full=args.full, progress=progress)
+    except (IngestLocked, IndexError_, FileNotFoundError, ValueError) as exc:
+        print(f"uca ingest: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for bar in bars.values():
+            bar.close()
+    if args.json:
+        keys = ("documents", "chunks", "added", "removed", "unchanged_documents", "embedded", "skipped", "seconds")
+        out = {k: report.as_dict()[k] for k in keys}
+        out.update(changed_documents=report.changed_documents, deleted_documents=report.deleted_documents)
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(f"{report.documents} documents, {report.chunks} chunks: {report.added} added, {report.removed} "
+              f"removed, {report.embedded} embedded, {report.unchanged_documents} unchanged documents "
+              f"({report.seconds:.2f} s)")
+        for s in report.skipped:
+            print(f"  skipped {s['source']}: {s['reason']}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest")
+    sub = parser.add_subparsers(dest="command")
+    register(sub)
+    args = parser.parse_args(["ingest", *sys.argv[1:]])
+    return run(args)

