@@ -1,5 +1,64 @@
-"""Placeholder: subcommands registered later."""
+"""``uca ask``: answer one question from the index, with its citations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
 
 
 def register(sub) -> None:
-    return None
+    from ingest.cli import add_common
+
+    p = sub.add_parser("ask", help="answer a question with cited passages", description=__doc__)
+    add_common(p)
+    p.add_argument("question", nargs="?", help="the question (read from stdin when '-' or missing)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--k", type=int, help="number of passages to retrieve")
+    p.add_argument("--llm", metavar="SPEC", help="answer with an LLM: openai:MODEL or ollama:MODEL")
+    p.add_argument("--mode", choices=["extractive", "llm"], help="answer mode (default: UCA_ANSWER_MODE)")
+    p.add_argument("--source", help="only search this document (path relative to the corpus folder)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.guard import QuestionError
+    from ingest.cli import settings_from_args
+    from ingest.index import IndexError_
+
+    question = args.question
+    if question is None or question == "-":
+        question = sys.stdin.read()
+    try:
+        settings = settings_from_args(args)
+        from assistant.core import Assistant
+
+        bot = Assistant(settings)
+        answer = bot.ask(question, k=args.k, mode=args.mode, llm=args.llm, source=args.source)
+    except QuestionError as exc:
+        return _fail(args, str(exc), 2)
+    except IndexError_ as exc:
+        return _fail(args, str(exc), 3)
+    except Exception as exc:  # noqa: BLE001 - never a traceback for the user
+        return _fail(args, f"{type(exc).__name__}: {exc}", 1)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return 0
+    print(answer.text)
+    if answer.query != answer.question:
+        print(f"\n(searched for: {answer.query})")
+    for c in answer.citations:
+        where = c.source + (f" > {c.section}" if c.section else "")
+        mark = "" if c.supported else "  [unsupported]"
+        print(f"\n[{c.n}] {where}{mark}\n    \u201c{c.sentence}\u201d")
+    flagged = [cl for cl in answer.claims if not cl.supported]
+    for cl in flagged:
+        print(f"\n\u26a0 {cl.reason}: {cl.text}")
+    return 0
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    if args.json:
+        print(json.dumps({"error": message}, ensure_ascii=False))
+    print(f"uca ask: error: {message}", file=sys.stderr)
+    return code

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ingest.loaders import Heading, LoadedDocument
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 BULLET_RE = re.compile(r"^\s*(?:[•◦▪‣·●○■□–—*+-]|\d{1,3}[.)]|\(?[a-z]\))\s+")
 _TERMINAL = tuple(".!?:;,…")
@@ -143,13 +143,19 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _hard_split(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
-    """Split an over-long sentence at whitespace (or anywhere, for unbroken text)."""
+    """Split an over-long sentence at a line break, else at a space (or anywhere, for unbroken text)."""
     out, cur = [], start
     while end - cur > size:
-        cut = text.rfind(" ", cur + size // 2, cur + size)
+        lo, hi = cur + size // 2, cur + size
+        cut = text.rfind("\n", lo, hi)
+        if cut <= cur:
+            cut = max(text.rfind(" ", lo, hi), text.rfind("\t", lo, hi))
         if cut <= cur:
             cut = cur + size
-        out.append((cur, cut))
+        piece_end = cut
+        while piece_end > cur and text[piece_end - 1].isspace():
+            piece_end -= 1
+        out.append((cur, piece_end))
         cur = cut
         while cur < end and text[cur].isspace():
             cur += 1
@@ -189,9 +195,11 @@ def _units(text: str, a: int, b: int, size: int) -> list[_Unit]:
             prev = blocks[idx - 1][0] if idx > 0 else None
             if prev != "bullet" and not (units and units[-1].kind == "intro"):
                 group += 1
-            spans = [(s + len(text[s:e]) - len(text[s:e].lstrip()), e)]
-            for bs, be in spans:
-                for hs, he in _hard_split(text, bs, be, size) if be - bs > size else [(bs, be)]:
+            bs = s + len(text[s:e]) - len(text[s:e].lstrip())
+            # an over-long item is split at its sentences first; only an over-long sentence is cut
+            spans = split_sentences(text, bs, e) if e - bs > size else [(bs, e)]
+            for ss, se in spans:
+                for hs, he in _hard_split(text, ss, se, size) if se - ss > size else [(ss, se)]:
                     units.append(_Unit(hs, he, "bullet", group))
             continue
         sents = split_sentences(text, s, e)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -15,6 +17,36 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 _ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+
+# Test/benchmark backend: UCA_EMBEDDING_MODEL=fake-hash-<dim> (e.g. fake-hash-16) embeds with a deterministic
+# hashed bag of words instead of a neural model: no model load, instant, texts sharing words are close.
+FAKE_PREFIX = "fake-hash"
+_FAKE_NAME = re.compile(r"fake-hash(?:-(\d+))?")
+_FAKE_WORD = re.compile(r"\w+")
+
+
+def fake_hash_dimension(name: str) -> int | None:
+    """Dimension of a ``fake-hash-<dim>`` model name (default 16), or None for a real model."""
+    if not name.startswith(FAKE_PREFIX):
+        return None
+    m = _FAKE_NAME.fullmatch(name)
+    if not m or int(m.group(1) or 16) < 1:
+        raise ValueError(f"fake embedding model name must be 'fake-hash-<dim>', got {name!r}")
+    return int(m.group(1) or 16)
+
+
+def hash_embed(texts: Sequence[str], dim: int) -> np.ndarray:
+    """Deterministic normalised float32 vectors: each lower-cased word adds +-1 to a hashed coordinate."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in _FAKE_WORD.findall(text.lower()):
+            h = hashlib.blake2b(word.encode(), digest_size=8).digest()
+            out[row, int.from_bytes(h[:4], "little") % dim] += 1.0 if h[4] & 1 else -1.0
+        norm = float(np.linalg.norm(out[row]))
+        if norm == 0.0:
+            out[row, 0], norm = 1.0, 1.0
+        out[row] /= norm
+    return out
 
 
 def resolve_model_path(name: str) -> str:
@@ -36,6 +68,8 @@ class Embedder:
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
         self.loads = 0  # how many times the model was loaded (tests check "once")
+        self._fake_dim = fake_hash_dimension(self.name)  # None unless the fake-hash test backend
+        self._fake_used = False
 
     @property
     def model(self) -> SentenceTransformer:
@@ -55,9 +89,11 @@ class Embedder:
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None
+        return self._model is not None or self._fake_used
 
     def dimension(self) -> int:
+        if self._fake_dim is not None:
+            return self._fake_dim
         getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         dim = getter()
         return int(dim) if dim else len(self.encode(["x"])[0])
@@ -71,6 +107,14 @@ class Embedder:
         """Normalised float32 embeddings of ``texts`` (batched; ``progress(done, total)`` per batch)."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
+        if self._fake_dim is not None:
+            with self._lock:
+                if not self._fake_used:
+                    self._fake_used, self.loads = True, self.loads + 1
+            vecs = hash_embed(texts, self._fake_dim)
+            if progress is not None:
+                progress(len(texts), len(texts))
+            return vecs
         if progress is None:
             vecs = self.model.encode(
                 list(texts), batch_size=self.batch_size, normalize_embeddings=True,

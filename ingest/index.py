@@ -76,6 +76,7 @@ class DocumentEntry:
 def index_config(settings: Settings) -> dict[str, str]:
     """What an index must agree on with the settings that open it."""
     from ingest.chunking import CHUNKER_VERSION
+    from ingest.lexical import LEXICAL_VERSION
 
     return {
         "schema": SCHEMA_VERSION,
@@ -83,6 +84,7 @@ def index_config(settings: Settings) -> dict[str, str]:
         "chunk_size": str(settings.chunk_size),
         "chunk_overlap": str(settings.chunk_overlap),
         "chunker": CHUNKER_VERSION,
+        "lexical": LEXICAL_VERSION,
     }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 IDS_FILE = "ids.json"
+LEXICAL_VERSION = "2"  # bump when tokenize() changes: the index must be rebuilt
 _WORD = re.compile(r"[0-9a-z]+(?:[-'][0-9a-z]+)*")
 # English stopwords plus the most common French ones (users ask in French; names still match).
 _STOP = frozenset(
@@ -49,7 +50,7 @@ def tokenize(text: str) -> list[str]:
     words = []
     for w in _WORD.findall(_fold(text)):
         w = w.split("'")[-1] if "'" in w else w  # l'organisation -> organisation, europe's -> s
-        if w and w not in _STOP and len(w) > 1:
+        if w and w not in _STOP and (len(w) > 1 or w.isdigit()):
             words.append(w)
     return _stemmer().stemWords(words) if words else []
 
@@ -80,6 +81,24 @@ class LexicalIndex:
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
         self._bm25 = bm25s.BM25.load(str(directory), mmap=False, show_progress=False) if self.ids else None
         self._vocab = set(self._bm25.vocab_dict) if self._bm25 is not None else set()
+        self._idf: dict[str, float] | None = None
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a token (BM25 formula; unseen tokens get the highest value)."""
+        if self._idf is None:
+            import math
+
+            n = len(self.ids)
+            df: dict[str, int] = {}
+            if self._bm25 is not None:
+                indptr = np.asarray(self._bm25.scores["indptr"])
+                counts = np.diff(indptr)
+                for tok, col in self._bm25.vocab_dict.items():
+                    if col < len(counts):
+                        df[tok] = int(counts[col])
+            self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+            self._idf_max = math.log(1 + (n + 0.5) / 0.5)
+        return self._idf.get(token, self._idf_max)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -35,6 +36,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document
 from ingest.settings import Settings
 
 LOCK_FILE = "ingest.lock"
+CRASH_ENV = "UCA_TEST_CRASH_AT"  # test hook: SIGKILL this process at the named stage (see _crash_point)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -61,6 +63,14 @@ class IngestReport:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def _crash_point(stage: str) -> None:
+    """Crash tests only: ``UCA_TEST_CRASH_AT=<stage>`` kills the process here, like a kill -9 would.
+
+    Stages: during_vectors, after_vectors, after_bm25, after_commit, during_gc."""
+    if os.environ.get(CRASH_ENV) == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _stored(c: Chunk) -> StoredChunk:
@@ -187,6 +197,8 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
         if not chunks:
             report.skipped.append({"source": source, "reason": "no text to index"})
+            if old:  # as for a load error: its old chunks stay committed, so their vectors must stay too
+                keep_docs[source] = old
             continue
         entry = DocumentEntry(source, digest, st.st_size, st.st_mtime_ns, doc.title, doc.format,
                               tuple(c.id for c in chunks))
@@ -242,32 +254,38 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
             collection.upsert(ids=[c.id for c in part], embeddings=vecs, documents=[c.text for c in part],
                               metadatas=[c.metadata() for c in part])
             report.embedded += len(part)
+            _crash_point("during_vectors")
             if progress:
                 progress("embedding", min(i + batch, len(todo)), len(todo))
         if progress and not todo:
             progress("embedding", 0, 0)
-    # chunks whose id is unchanged but whose position moved: keep Chroma's metadata exact
+    # chunks not embedded now (id unchanged but position moved, or vector left by an interrupted run for
+    # another version of the file): keep Chroma's metadata exact. After an interrupted run, also the kept
+    # documents' chunks: that run may have moved their metadata to a file version it never committed.
+    kept_chunks = [] if not keep_docs else [
+        c for c in manifest.chunks() if c.source in keep_docs
+    ]
+    embedded_ids = {c.id for c in todo} if embed_chunks else set()
     moved = [c for c in all_new_chunks if c.id not in added_ids]
     if moved:
         batch = max(1, min(client.get_max_batch_size(), 2000))
         for i in range(0, len(moved), batch):
             part = moved[i : i + batch]
             collection.update(ids=[c.id for c in part], metadatas=[c.metadata() for c in part])
+    _crash_point("after_vectors")
 
     # 2. BM25 over the whole committed-to-be chunk set, in a fresh directory
     new_generation = generation + 1
     bm25_dir = index_dir / "bm25" / f"g{new_generation}"
     if bm25_dir.exists():
         shutil.rmtree(bm25_dir)
-    kept_chunks = [] if not keep_docs else [
-        c for c in manifest.chunks() if c.source in keep_docs
-    ]
     ordered = sorted([*kept_chunks, *(_stored(c) for c in all_new_chunks)], key=lambda c: (c.source, c.chunk_index))
     if progress:
         progress("lexical index", 0, 1)
     build_bm25([c.id for c in ordered], [f"{c.title}\n{c.section}\n{c.text}" for c in ordered], bm25_dir)
     if progress:
         progress("lexical index", 1, 1)
+    _crash_point("after_bm25")
 
     # 3. the switch
     new_meta = dict(config)
@@ -285,12 +303,14 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         replace_all=full or not built,
     )
     report.generation = new_generation
+    _crash_point("after_commit")
 
     # 4. garbage collection (safe to interrupt: the next run redoes it)
     if removed_ids and collection_name == old_collection:
         ids = sorted(removed_ids)
         for i in range(0, len(ids), 2000):
             collection.delete(ids=ids[i : i + 2000])
+    _crash_point("during_gc")
     report.orphans_removed = collect_orphans(manifest, collection, index_dir, full_scan=dirty)
     prefix = f"{settings.collection}-g"
     for col in client.list_collections():

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
     llm_timeout: float = 60.0
     max_question_chars: int = Field(2000, ge=10)
+    translate_queries: bool = True  # French questions -> English keywords (assistant.multilingual)
     max_answer_sentences: int = Field(4, ge=1, le=20)
     thresholds_file: Path | None = None
 

@@ -1,4 +1,5 @@
-from uca.cli import main
 import sys
+
+from uca.cli import main
 
 sys.exit(main())

@@ -1,0 +1,287 @@
+"""Answer builders behind one interface: extractive (default, offline, deterministic) and LLM (LangChain).
+
+Both return the raw answer text with [n] markers referring to the numbered passages; the assistant then
+verifies every marker and claim with :class:`assistant.citations.CitationChecker`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from assistant.citations import Sentence, passage_sentences
+from assistant.results import Passage
+from ingest.lexical import tokenize
+from ingest.settings import Settings
+
+REFUSAL_TEXT = "The documents do not cover this question, so I cannot answer it from them."
+LLM_REFUSAL = re.compile(r"^\W*(the documents do not say|not in the documents|les documents ne le disent pas)\W*$",
+                         re.I)
+_LIST_Q = re.compile(
+    r"^\s*(which|list|name|enumerate|what are|who are|quel(le)?s|énum|liste|cite)\b|\b(all|every|projects|"
+    r"partnerships|partners|members|memberships|organi[sz]ations|initiatives|priorities|objectives|centers|"
+    r"centres|networks|themes|ambitions?|projets|partenariats|organisations)\b",
+    re.I,
+)
+
+
+def is_list_question(question: str) -> bool:
+    """Questions whose answer is naturally a list ("Which partnerships...", "List the projects...")."""
+    return bool(_LIST_Q.search(question))
+
+
+@dataclass
+class Scored:
+    """A candidate sentence of a retrieved passage with its score against the question."""
+
+    n: int  # passage number (1-based)
+    sentence: Sentence
+    cos: float  # embedding similarity to the question
+    lex: float  # IDF-weighted share of the question's words found in the sentence
+    coverage: float  # IDF-weighted share of the question's words found in the sentence's passage
+    score: float  # ranking score of the sentence as an answer
+
+
+def _weighted_share(qtoks: set[str], found: set[str], idf: Callable[[str], float]) -> float:
+    total = sum(idf(t) for t in qtoks)
+    return sum(idf(t) for t in qtoks & found) / total if total > 0 else 0.0
+
+
+def score_sentences(question: str, passages: list[Passage], embed: Callable[[list[str]], np.ndarray],
+                    query_vec: np.ndarray, idf: Callable[[str], float] = lambda t: 1.0) -> list[Scored]:
+    """Every answer-worthy sentence of the passages, scored by embedding similarity and word overlap."""
+    qtoks = set(tokenize(question))
+    cands: list[tuple[int, Sentence]] = []
+    coverage: dict[int, float] = {}
+    for n, p in enumerate(passages, start=1):
+        coverage[n] = _weighted_share(qtoks, set(tokenize(f"{p.title} {p.section} {p.text}")), idf)
+        for s in passage_sentences(p.text):
+            if s.kind == "heading" or len(s.text.split()) < 3 or s.text.rstrip().endswith("?"):
+                continue
+            if s.kind == "fragment" and len(s.text.split()) < 5:
+                continue
+            cands.append((n, s))
+    if not cands:
+        return []
+    # a sentence is embedded with its heading path, so that "Its head office is located in Brussels."
+    # knows it is about HOPE
+    vecs = embed([_in_context(passages[n - 1], s) for n, s in cands])
+    cos = vecs @ query_vec
+    want = expected_answer_type(question)
+    out = []
+    for (n, s), c in zip(cands, cos, strict=True):
+        p = passages[n - 1]
+        lex = _weighted_share(qtoks, set(tokenize(f"{p.section} {s.text}")), idf)
+        score = 0.65 * float(c) + 0.35 * lex + (0.08 if want and want.search(s.text) else 0.0)
+        out.append(Scored(n, s, float(c), lex, coverage[n], score))
+    return out
+
+
+def _in_context(p: Passage, s: Sentence) -> str:
+    return f"{p.section}: {s.text}" if p.section else s.text
+
+
+_YEAR_OR_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|"
+                           r"September|October|November|December)\b")
+_NUMBERISH = re.compile(r"\b\d+\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|thirty|forty|fifty|"
+                        r"hundred|thousand|million)\b", re.I)
+_PLACE = re.compile(r"\b(located|based|head office|headquarter\w*|in [A-Z][a-z]+)\b")
+_ANSWER_TYPES = [
+    (re.compile(r"^\s*(since when|when|what year|in what year|which year|how long|depuis quand|quand|en quelle"
+                r" ann[ée]e|depuis quelle|since)\b", re.I), _YEAR_OR_DATE),
+    (re.compile(r"\b(how many|how much|what percentage|what share|combien|what number)\b", re.I), _NUMBERISH),
+    (re.compile(r"^\s*(where|o[uù])\b", re.I), _PLACE),
+]
+
+
+def expected_answer_type(question: str) -> re.Pattern | None:
+    """A pattern the answer sentence likely matches (a date for "when", a number for "how many"...)."""
+    for q, pattern in _ANSWER_TYPES:
+        if q.search(question):
+            return pattern
+    return None
+
+
+_SUBQ = re.compile(r",?\s+(?:and|et)\s+(?=(?:what|where|when|which|who|how|since|why|quel\w*|o[uù]|quand|"
+                   r"combien|depuis)\b)", re.I)
+
+
+def sub_questions(question: str) -> list[str]:
+    """The parts of a multi-part question ("Where is X, and what seat does Y hold?")."""
+    parts = [p.strip(" ,?") for p in _SUBQ.split(question) if p.strip(" ,?")]
+    return parts if len(parts) > 1 else [question]
+
+
+_WORDS = re.compile(r"[^\W\d_][\w-]+")
+
+
+def content_words(text: str) -> list[str]:
+    """Distinct lower-case content words (stop words dropped), in order."""
+    from ingest.lexical import _STOP
+
+    out = []
+    for w in _WORDS.findall(text.lower().replace("’", "'")):
+        if w not in _STOP and len(w) > 2 and w not in out:
+            out.append(w)
+    return out
+
+
+def soft_coverage(question: str, passages: list[Passage], embed: Callable[[list[str]], np.ndarray],
+                  idf: Callable[[str], float], top: int = 3) -> float:
+    """IDF-weighted mean, over the question's content words, of each word's best embedding similarity to a
+    word of the top passages: low when a key concept of the question (a budget, a CEO) is absent."""
+    from ingest.lexical import tokenize as _tok
+
+    qwords = content_words(question)
+    pwords = content_words(" ".join(f"{p.title} {p.section} {p.text}" for p in passages[:top]))
+    if not qwords or not pwords:
+        return 0.0
+    sims = embed(qwords) @ embed(pwords).T
+    best = sims.max(axis=1)
+    weights = np.array([max((idf(t) for t in _tok(w)), default=0.0) for w in qwords])
+    if weights.sum() <= 0:
+        return float(best.mean())
+    return float((best * weights).sum() / weights.sum())
+
+
+def answerability(scored: list[Scored], coverage: float, weight: float = 0.5) -> float:
+    """How well the documents answer the question: ``weight * best sentence similarity + (1 - weight) *
+    soft coverage`` (compared with the calibrated refusal threshold)."""
+    best = max((s.cos for s in scored), default=0.0)
+    return weight * best + (1 - weight) * coverage
+
+
+def extractive_answer(question: str, passages: list[Passage], scored: list[Scored], max_sentences: int,
+                      scorer: Callable[[str], list[Scored]] | None = None) -> str:
+    """Sentences that best answer the question, each with its [n]; a list kept together with its intro.
+
+    A multi-part question gets the best sentence of each part (``scorer`` scores a sub-question).
+    """
+    if not scored:
+        return ""
+    listy = is_list_question(question)
+
+    def rank(items: list[Scored]) -> list[Scored]:
+        usable = [x for x in items if x.sentence.kind != "intro" or listy]
+        return sorted(usable or items, key=lambda x: (x.score + 0.02 / x.n), reverse=True)
+
+    ranked = rank(scored)
+    best = ranked[0]
+    parts = sub_questions(question)
+    if len(parts) == 1 and best.sentence.group >= 0 and listy:
+        return _render_list(best.n, passages[best.n - 1], best.sentence.group)
+    chosen: list[Scored] = [best]
+    if len(parts) > 1 and scorer is not None:
+        for part in parts:
+            top = rank(scorer(part))
+            if top and all(top[0].sentence.text != c.sentence.text for c in chosen):
+                chosen.append(top[0])
+    qtoks = set(tokenize(question))
+    covered = set().union(*(set(tokenize(c.sentence.text)) & qtoks for c in chosen))
+    seen_text = {c.sentence.text for c in chosen}
+    for x in ranked[1:]:
+        if len(chosen) >= max_sentences:
+            break
+        if x.sentence.text in seen_text:
+            continue
+        new_cover = (set(tokenize(x.sentence.text)) & qtoks) - covered
+        close = x.score >= best.score - 0.05
+        complements = bool(new_cover) and x.score >= best.score - 0.12 and x.lex > 0
+        if close or complements:
+            chosen.append(x)
+            covered |= new_cover
+            seen_text.add(x.sentence.text)
+    # readable order: passages in the order of their best sentence, sentences in document order
+    first_pos: dict[int, int] = {}
+    for i, x in enumerate(chosen):
+        first_pos.setdefault(x.n, i)
+    chosen.sort(key=lambda x: (first_pos[x.n], x.sentence.start))
+    lines = []
+    for x in chosen:
+        text = x.sentence.text.strip()
+        if x.sentence.kind == "bullet":
+            text = text[:1].upper() + text[1:]
+        lines.append(f"{text} [{x.n}]")
+    return " ".join(dict.fromkeys(lines))
+
+
+def _render_list(n: int, passage: Passage, group: int) -> str:
+    items = [s for s in passage_sentences(passage.text) if s.group == group]
+    out = []
+    for s in items:
+        if s.kind == "intro":
+            out.append(f"{s.text.strip()} [{n}]\n")
+        else:
+            out.append(f"- {s.text.strip()} [{n}]")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- LLM mode
+
+
+def load_prompt(name: str) -> str:
+    """A prompt template from ``assistant/prompts``."""
+    return resources.files("assistant").joinpath("prompts", name).read_text(encoding="utf-8")
+
+
+def make_chat_model(settings: Settings, spec: str | None = None):
+    """A LangChain chat model from ``UCA_LLM`` (``openai:MODEL`` or ``ollama:MODEL``)."""
+    spec = (spec or settings.llm or "none").strip()
+    provider, _, model = spec.partition(":")
+    if provider == "openai" and model:
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            model=model, base_url=settings.llm_base_url, api_key=settings.llm_api_key or "not-needed",
+            temperature=settings.llm_temperature, timeout=settings.llm_timeout, max_retries=1,
+        )
+    if provider == "ollama" and model:
+        from langchain_ollama import ChatOllama
+
+        kwargs = {"base_url": settings.llm_base_url} if settings.llm_base_url else {}
+        return ChatOllama(model=model, temperature=settings.llm_temperature, **kwargs)
+    raise ValueError(f"UCA_LLM must be 'openai:MODEL' or 'ollama:MODEL' for the LLM mode, not {spec!r}")
+
+
+def format_passages(passages: list[Passage]) -> str:
+    """Numbered passages for the prompt, each marked as untrusted data."""
+    blocks = []
+    for n, p in enumerate(passages, start=1):
+        text = p.text.replace("</passage>", "</ passage>")
+        where = f"{p.source}" + (f" > {p.section}" if p.section else "")
+        blocks.append(f'<passage n="{n}" source="{where}" trust="untrusted">\n{text}\n</passage>')
+    return "\n".join(blocks)
+
+
+def llm_messages(question: str, passages: list[Passage]):
+    """System and user messages of the answer prompt."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    prompt = load_prompt("answer.txt").format(passages=format_passages(passages), question=question)
+    head, _, rest = prompt.partition("<passages>")
+    return [SystemMessage(content=head.strip()), HumanMessage(content="<passages>" + rest)]
+
+
+def llm_stream(model, question: str, passages: list[Passage]) -> Iterator[str]:
+    """Tokens of the LLM answer as they arrive."""
+    for chunk in model.stream(llm_messages(question, passages)):
+        content = chunk.content
+        if isinstance(content, list):
+            content = "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+        if content:
+            yield content
+
+
+def llm_condense(model, question: str, history: list[tuple[str, str]]) -> str:
+    """A standalone question from the conversation (LLM mode follow-ups)."""
+    from langchain_core.messages import HumanMessage
+
+    turns = "\n".join(f"User: {u}\nAssistant: {a[:500]}" for u, a in history[-4:])
+    prompt = load_prompt("condense.txt").format(history=turns, question=question)
+    out = model.invoke([HumanMessage(content=prompt)]).content
+    out = (out if isinstance(out, str) else str(out)).strip().splitlines()
+    return out[0].strip() if out and out[0].strip() else question

@@ -1,0 +1,221 @@
+"""Citations: sentences of passages, [n] markers, and the check that each cited claim is supported.
+
+A claim (one sentence of an answer) is supported by a cited passage when
+  * every number and every name (capitalised word or acronym) of the claim appears in the passage, and
+  * its best sentence in the passage is close enough to the claim: embedding similarity >= ``cos`` or
+    share of the claim's content words found in that sentence >= ``lex`` (thresholds calibrated by
+    ``uca eval --calibrate`` and committed in ``assistant/calibration.json``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.results import Citation, Claim, Passage
+from ingest.chunking import BULLET_RE, looks_like_heading, split_sentences
+from ingest.lexical import tokenize
+
+MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_COMMON_CAPS = frozenset("the a an it its this these those they there here in on at for and but or of to i we you "
+                         "what which who when where why how yes no le la les un une des il elle".split())
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence (or bullet item) of a passage: its span in the passage text and what it is."""
+
+    start: int
+    end: int
+    kind: str  # heading, bullet, intro, sentence, fragment
+    group: int  # list group number (intro and its bullets share it); -1 for none
+    text: str
+
+
+def passage_sentences(text: str) -> list[Sentence]:
+    """Split a passage into sentences and bullet items; the first line is a heading when shaped like one."""
+    out: list[Sentence] = []
+    pos = 0
+    lines = []
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        lines.append((pos, pos + len(body), body))
+        pos += len(raw)
+    group = 0
+    prev_kind = ""
+    for i, (a, b, body) in enumerate(lines):
+        if not body.strip():
+            continue
+        next_blank = i + 1 >= len(lines) or not lines[i + 1][2].strip()
+        if BULLET_RE.match(body):
+            if prev_kind not in ("bullet", "intro"):
+                group += 1
+            m = BULLET_RE.match(body)
+            s = a + m.end()
+            out.append(Sentence(s, b, "bullet", group, text[s:b].strip()))
+            prev_kind = "bullet"
+            continue
+        if i == 0 and next_blank and looks_like_heading(body):
+            out.append(Sentence(a, b, "heading", -1, body.strip()))
+            prev_kind = "heading"
+            continue
+        spans = split_sentences(text, a, b)
+        # does a bullet list follow this paragraph?
+        j = i + 1
+        while j < len(lines) and not lines[j][2].strip():
+            j += 1
+        list_follows = j < len(lines) and bool(BULLET_RE.match(lines[j][2]))
+        for k, (s, e) in enumerate(spans):
+            sent = text[s:e]
+            if k == len(spans) - 1 and list_follows:
+                group += 1
+                out.append(Sentence(s, e, "intro", group, sent))
+            elif looks_like_heading(sent):
+                out.append(Sentence(s, e, "fragment", -1, sent))
+            else:
+                out.append(Sentence(s, e, "sentence", -1, sent))
+        prev_kind = "intro" if list_follows else "sentence"
+    return out
+
+
+def salient_terms(text: str) -> set[str]:
+    """Numbers and names of a claim, lower-cased and accent-free (what must be found in the source)."""
+    terms = {m.group(0).replace(",", ".") for m in _NUMBER.finditer(text)}
+    sentence_start = True
+    for m in _WORD.finditer(text):
+        word = re.sub(r"['’]s$", "", m.group(0)).strip("'’-")
+        before = text[: m.start()].rstrip()
+        sentence_start = not before or before[-1] in ".!?:;•-*\n(\"“"
+        uppers = sum(c.isupper() for c in word)
+        if uppers >= 2 or (uppers == 1 and word[0].isupper() and not sentence_start
+                           and word.lower() not in _COMMON_CAPS and len(word) > 1):
+            terms.add(word.lower())
+    return terms
+
+
+def _present(term: str, haystack: str) -> bool:
+    if term[0].isdigit():
+        return re.search(rf"(?<![\d.,]){re.escape(term)}(?![\d])", haystack.replace(",", ".")) is not None
+    return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", haystack) is not None
+
+
+def strip_markers(text: str) -> str:
+    """The text without [n] markers."""
+    return MARKER.sub("", text).strip()
+
+
+def split_claims(answer: str) -> list[tuple[int, int]]:
+    """Spans of the claims of an answer: each line, split into sentences after their [n] markers."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for raw in answer.splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        if body.strip():
+            # a sentence ends after its markers: cut after "...text. [1] " / "...text [1]. "
+            cuts = [m.end() for m in re.finditer(r"(?:[.!?](?:\s*\[[\d,; ]+\])+|(?:\[[\d,; ]+\])+[.!?]?|[.!?])"
+                                                 r"(?=\s+(?!\[)\S)", body)]
+            prev = 0
+            for c in cuts:
+                spans.append((pos + prev, pos + c))
+                prev = c
+            spans.append((pos + prev, pos + len(body)))
+        pos += len(raw)
+    return [(a, b) for a, b in spans if answer[a:b].strip()]
+
+
+class CitationChecker:
+    """Checks claims against passages; embeds with the assistant's embedder (cached per text)."""
+
+    def __init__(self, embed, cos_threshold: float, lex_threshold: float) -> None:
+        self.embed = embed  # callable: list[str] -> np.ndarray (normalised)
+        self.cos_threshold = cos_threshold
+        self.lex_threshold = lex_threshold
+
+    def support(self, claim: str, passage: Passage, sentences: list[Sentence] | None = None,
+                claim_vec: np.ndarray | None = None) -> tuple[float, float, Sentence | None, bool]:
+        """(cosine, lexical, best sentence, grounded) of ``claim`` against ``passage``."""
+        sentences = [s for s in (sentences or passage_sentences(passage.text)) if s.kind != "heading"] or \
+            passage_sentences(passage.text)
+        if not sentences:
+            return 0.0, 0.0, None, False
+        claim_plain = strip_markers(claim)
+        ctoks = set(tokenize(claim_plain))
+        if claim_vec is None:
+            claim_vec = self.embed([claim_plain])[0]
+        svecs = self.embed([s.text for s in sentences])
+        cos = svecs @ claim_vec
+        best_i, best_key, best_lex = 0, -1.0, 0.0
+        for i, s in enumerate(sentences):
+            lex = len(ctoks & set(tokenize(s.text))) / len(ctoks) if ctoks else 0.0
+            key = 0.5 * float(cos[i]) + 0.5 * lex
+            if key > best_key:
+                best_i, best_key, best_lex = i, key, lex
+        haystack = _fold(passage.title + "\n" + passage.section + "\n" + passage.text)
+        grounded = all(_present(_fold(t), haystack) for t in salient_terms(claim_plain))
+        return float(cos[best_i]), best_lex, sentences[best_i], grounded
+
+    def is_supported(self, cos: float, lex: float, grounded: bool) -> bool:
+        return grounded and (cos >= self.cos_threshold or lex >= self.lex_threshold)
+
+    def verify(self, answer: str, passages: list[Passage]) -> tuple[str, list[Claim], list[Citation], list[str]]:
+        """Remove markers that point to no passage, check every claim, and build the citations."""
+        removed: list[str] = []
+
+        def fix(m: re.Match) -> str:
+            nums = [int(x) for x in re.split(r"\s*[,;]\s*", m.group(1))]
+            ok = [n for n in nums if 1 <= n <= len(passages)]
+            removed.extend(f"[{n}]" for n in nums if n not in ok)
+            if not ok:
+                return ""
+            return (" " if m.group(0).startswith(" ") else "") + "".join(f"[{n}]" for n in dict.fromkeys(ok))
+
+        text = MARKER.sub(fix, answer).strip()
+        claims: list[Claim] = []
+        best: dict[int, tuple[float, Sentence, bool]] = {}
+        sent_cache: dict[int, list[Sentence]] = {}
+        for a, b in split_claims(text):
+            raw = text[a:b].strip()
+            nums = [int(x) for m in MARKER.finditer(raw) for x in re.split(r"\s*[,;]\s*", m.group(1))]
+            nums = list(dict.fromkeys(nums))
+            plain = strip_markers(raw)
+            plain_body = BULLET_RE.sub("", plain)
+            if not nums:
+                substantive = len(tokenize(plain_body)) >= 3 or bool(salient_terms(plain_body))
+                if substantive and not plain_body.rstrip().endswith(":"):
+                    claims.append(Claim(plain_body, [], False, "uncited", 0.0))
+                continue
+            claim_vec = self.embed([plain_body])[0]
+            supported_any, top = False, 0.0
+            for n in nums:
+                p = passages[n - 1]
+                sents = sent_cache.setdefault(n, passage_sentences(p.text))
+                cos, lex, sent, grounded = self.support(plain_body, p, sents, claim_vec)
+                ok = self.is_supported(cos, lex, grounded)
+                score = max(cos, lex) if grounded else 0.0
+                supported_any = supported_any or ok
+                top = max(top, score)
+                if sent is not None and (n not in best or (ok, score) > (best[n][2], best[n][0])):
+                    best[n] = (score, sent, ok)
+            reason = "" if supported_any else "unsupported"
+            claims.append(Claim(plain_body, nums, supported_any, reason, round(top, 4)))
+        citations = []
+        for n in sorted(best):
+            score, sent, ok = best[n]
+            p = passages[n - 1]
+            citations.append(Citation(
+                n=n, source=p.source, section=p.section, title=p.title, text=p.text, start=p.start, end=p.end,
+                chunk_id=p.id, sentence=sent.text, sentence_start=sent.start, sentence_end=sent.end,
+                support=round(score, 4), supported=ok, page=p.page,
+            ))
+        return text, claims, citations, removed
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    return "".join(c for c in text if not unicodedata.combining(c))

@@ -1,0 +1,73 @@
+"""Input handling: invisible characters stripped, size limits, and small talk recognised."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Unicode tag block, zero-width characters, bidi controls, BOM, soft hyphen, other format characters
+_INVISIBLE = re.compile(
+    "[\U000e0000-\U000e007f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u00ad\u180e\ufff9-\ufffb]"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as it stands; the message says why, for the user."""
+
+
+def clean_question(raw: object, max_chars: int) -> str:
+    """The question with invisible and control characters removed; raises :class:`QuestionError`."""
+    if raw is None:
+        raise QuestionError("Please type a question.")
+    if not isinstance(raw, str):
+        raise QuestionError("The question must be text.")
+    if len(raw) > max_chars * 4:  # refuse huge input before doing any work on it
+        raise QuestionError(f"The question is too long ({len(raw):,} characters; the limit is {max_chars:,}).")
+    text = _INVISIBLE.sub("", raw)
+    text = _CONTROL.sub(" ", text)
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cs", "Co"))  # surrogates, private use
+    text = re.sub(r"[ \t\r\n]+", " ", text).strip()
+    if not text:
+        raise QuestionError("Please type a question: the message is empty.")
+    if len(text) > max_chars:
+        raise QuestionError(f"The question is too long ({len(text):,} characters; the limit is {max_chars:,}).")
+    return text
+
+
+_SMALL_TALK = [
+    (re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|bonjour|bonsoir|salut|coucou)\b[\s!.,]*"
+                r"(there|everyone|all|à tous)?[\s!.]*$", re.I), "greeting"),
+    (re.compile(r"^(thanks?( you)?( very much| a lot)?|thx|merci( beaucoup)?|great|perfect|ok(ay)?|cool|"
+                r"super|parfait)[\s!.]*$", re.I), "thanks"),
+    (re.compile(r"^(bye|goodbye|see you|au revoir|à bientôt)[\s!.]*$", re.I), "bye"),
+    (re.compile(r"^(what can you do|what do you do|who are you|what are you|help|how does this work|"
+                r"que (peux|sais)[- ]tu faire|qui es[- ]tu|aide)[\s?!.]*$", re.I), "help"),
+]
+
+
+def small_talk_kind(question: str) -> str | None:
+    """'greeting', 'thanks', 'bye' or 'help' when the message is small talk, else None."""
+    q = question.strip()
+    if len(q) > 60:
+        return None
+    for pattern, kind in _SMALL_TALK:
+        if pattern.match(q):
+            return kind
+    return None
+
+
+_TAG = re.compile(r"<[^>]{0,200}>")
+_MD_NOISE = re.compile(r"[#*_`|]{2,}|!\[[^\]]*\]\([^)]*\)")
+
+
+def focus_question(question: str) -> str:
+    """The part of a message to search for: markup removed and, when the message mixes instructions and
+    a question ("Ignore previous instructions... Where is X?"), only its question sentences."""
+    text = _MD_NOISE.sub(" ", _TAG.sub(" ", question))
+    text = re.sub(r"\s+", " ", text).strip()
+    parts = re.split(r"(?<=[.!?;:])\s+", text)
+    questions = [p for p in parts if p.rstrip().endswith("?")]
+    if questions and len(parts) > 1:
+        text = " ".join(questions)
+    return text or question

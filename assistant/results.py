@@ -1,0 +1,80 @@
+"""Typed records passed between retrieval, answering, the UI and the evals."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk, ranked. ``score`` is the fused score; the others say where it came from."""
+
+    id: str
+    text: str
+    source: str
+    title: str
+    section: str
+    start: int
+    end: int
+    chunk_index: int
+    score: float
+    dense_score: float | None = None  # cosine similarity to the query
+    bm25_score: float | None = None
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    page: int | None = None
+
+
+@dataclass
+class Citation:
+    """A passage cited as [n] in the answer, with the sentence of it that supports the answer."""
+
+    n: int
+    source: str
+    section: str
+    title: str
+    text: str  # the passage text
+    start: int  # offsets of the passage in the source document
+    end: int
+    chunk_id: str
+    sentence: str  # the supporting sentence
+    sentence_start: int  # span of the supporting sentence inside ``text``
+    sentence_end: int
+    support: float  # support score of the best claim citing this passage
+    supported: bool
+    page: int | None = None
+
+
+@dataclass
+class Claim:
+    """One sentence of the answer, the passages it cites, and whether they support it."""
+
+    text: str
+    citations: list[int]
+    supported: bool
+    reason: str = ""  # why it is flagged: "uncited", "unsupported", "invalid marker removed"
+    support: float = 0.0
+
+
+@dataclass
+class Answer:
+    """The result of ``Assistant.ask``."""
+
+    question: str
+    query: str  # the question as rewritten for retrieval (follow-ups)
+    text: str
+    refused: bool
+    mode: str
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    flagged: int = 0  # claims not supported by what they cite (or not cited)
+    small_talk: bool = False
+    confidence: float = 0.0  # answerability score compared with the refusal threshold
+    signals: dict[str, float] = field(default_factory=dict)  # what the refusal decision was based on
+    removed_markers: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (``uca ask --json`` and the ``/ask`` API)."""
+        return asdict(self)

@@ -1,0 +1,245 @@
+"""Hybrid retrieval: dense (Chroma, same model as ingest) + lexical (BM25), fused, near-duplicates dropped.
+
+Only committed chunks (the manifest's ids) are ever returned: Chroma may briefly hold vectors of an ingest
+in progress or interrupted, and those are skipped. The index is reopened when a new ingest commits.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from assistant.results import Passage
+from ingest.embeddings import Embedder
+from ingest.index import (
+    MANIFEST_FILE,
+    IndexMismatch,
+    IndexMissing,
+    Manifest,
+    StoredChunk,
+    chroma_client,
+    get_collection,
+)
+from ingest.lexical import LexicalIndex, tokenize
+from ingest.settings import Settings
+
+
+class IndexView:
+    """One committed generation of the index: live ids, BM25, collection name, passage lookup."""
+
+    def __init__(self, settings: Settings, manifest: Manifest) -> None:
+        meta = manifest.meta()
+        if "generation" not in meta:
+            raise IndexMissing("the index is empty: run `uca ingest` first")
+        if meta.get("embedding_model") != settings.embedding_model:
+            raise IndexMismatch(
+                f"the index was built with embedding model {meta.get('embedding_model')!r} but the settings say "
+                f"{settings.embedding_model!r}; run `uca ingest --full`"
+            )
+        self.generation = meta["generation"]
+        self.meta = meta
+        self.collection_name = meta["collection"]
+        index_dir = settings.resolved_index_dir()
+        self.lexical = LexicalIndex(index_dir / meta["bm25_dir"])
+        self.live: set[str] = set(self.lexical.ids)
+        self.sources: list[str] = sorted(manifest.documents())
+
+
+class Retriever:
+    """Dense + BM25 retrieval over the committed index."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings)
+        index_dir = settings.resolved_index_dir()
+        path = index_dir / MANIFEST_FILE
+        if not path.exists():
+            raise IndexMissing(f"no index at {index_dir}: run `uca ingest` first")
+        self.manifest = Manifest(path)
+        self._lock = threading.Lock()
+        self._client = None
+        self._collection = None
+        self._view = IndexView(settings, self.manifest)
+        self._chunk_cache: dict[str, StoredChunk] = {}
+
+    # -- index state
+    @property
+    def view(self) -> IndexView:
+        """The current committed generation (reloaded when an ingest has committed a newer one)."""
+        gen = self.manifest.get("generation")
+        if gen != self._view.generation:
+            with self._lock:
+                if gen != self._view.generation:
+                    view = IndexView(self.settings, self.manifest)
+                    if view.collection_name != self._view.collection_name:
+                        self._collection = None
+                    self._view = view
+                    self._chunk_cache.clear()
+        return self._view
+
+    def refresh(self) -> None:
+        """Pick up a newly committed index now."""
+        _ = self.view
+
+    def collection(self):
+        if self._collection is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = chroma_client(self.settings)
+                self._collection = get_collection(self._client, self._view.collection_name)
+        return self._collection
+
+    def stats(self) -> dict[str, object]:
+        """What is indexed (for the UI's corpus panel and `uca ask --stats`)."""
+        view = self.view
+        return {
+            "documents": len(view.sources),
+            "chunks": len(view.live),
+            "embedding_model": view.meta.get("embedding_model"),
+            "last_ingest": view.meta.get("last_ingest"),
+            "sources": view.sources,
+        }
+
+    def chunks(self, ids: list[str]) -> list[StoredChunk]:
+        missing = [i for i in ids if i not in self._chunk_cache]
+        if missing:
+            for c in self.manifest.chunks(ids=missing):
+                self._chunk_cache[c.id] = c
+        return [self._chunk_cache[i] for i in ids if i in self._chunk_cache]
+
+    # -- search
+    def dense(self, query: str, n: int, source: str | None = None) -> list[tuple[str, float]]:
+        """Top ``n`` committed chunks by cosine similarity: ``(id, similarity)``."""
+        view = self.view
+        vec = self.embedder.encode_query(query)
+        where = {"source": source} if source else None
+        want = n
+        fetch = n + 16
+        for _ in range(6):
+            try:
+                res = self.collection().query(query_embeddings=[vec.tolist()], n_results=fetch, where=where,
+                                              include=["distances"])
+            except Exception:  # collection replaced by a --full ingest: reopen once
+                self._collection = None
+                view = self.view
+                res = self.collection().query(query_embeddings=[vec.tolist()], n_results=fetch, where=where,
+                                              include=["distances"])
+            ids, dists = res["ids"][0], res["distances"][0]
+            hits = [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True) if i in view.live]
+            if len(hits) >= want or len(ids) < fetch:
+                return hits[:want]
+            fetch *= 4
+        return hits[:want]
+
+    def lexical(self, query: str, n: int, source: str | None = None) -> list[tuple[str, float]]:
+        view = self.view
+        allowed = None
+        if source:
+            allowed = {c.id for c in self.manifest.chunks(source=source)}
+        return view.lexical.search(query, n, allowed=allowed)
+
+    def retrieve(self, query: str, k: int | None = None, source: str | None = None) -> list[Passage]:
+        """Ranked passages for ``query``: fused dense and BM25 lists, near-duplicates removed."""
+        s = self.settings
+        k = k or s.top_k
+        n = max(s.fetch_k, k)
+        dense = self.dense(query, n, source)
+        lex = self.lexical(query, n, source)
+        fused: dict[str, dict] = {}
+        for rank, (cid, score) in enumerate(dense, start=1):
+            fused.setdefault(cid, {})["dense"] = (rank, score)
+        for rank, (cid, score) in enumerate(lex, start=1):
+            fused.setdefault(cid, {})["bm25"] = (rank, score)
+        top_bm25 = lex[0][1] if lex else 1.0
+
+        def fusion_score(entry: dict) -> float:
+            if s.fusion == "rrf":
+                total = 0.0
+                if "dense" in entry:
+                    total += s.dense_weight / (s.rrf_k + entry["dense"][0])
+                if "bm25" in entry:
+                    total += s.bm25_weight / (s.rrf_k + entry["bm25"][0])
+                return total
+            dense_part = entry["dense"][1] if "dense" in entry else 0.0
+            bm25_part = entry["bm25"][1] / top_bm25 if "bm25" in entry else 0.0
+            return s.dense_weight * dense_part + s.bm25_weight * bm25_part
+
+        order = sorted(fused, key=lambda c: fusion_score(fused[c]), reverse=True)
+        stored = {c.id: c for c in self.chunks(order[: k * 3])}
+        out: list[Passage] = []
+        seen_tokens: list[set[str]] = []
+        missing_dense = [cid for cid in order[: k * 3] if "dense" not in fused[cid]]
+        dense_fill = self._similarities(query, [stored[c] for c in missing_dense if c in stored])
+        for cid in order[: k * 3]:
+            c = stored.get(cid)
+            if c is None:
+                continue
+            toks = set(tokenize(c.text))
+            if any(_jaccard(toks, t) >= s.dedup_threshold for t in seen_tokens):
+                continue
+            seen_tokens.append(toks)
+            e = fused[cid]
+            out.append(Passage(
+                id=cid, text=c.text, source=c.source, title=c.title, section=c.section, start=c.start, end=c.end,
+                chunk_index=c.chunk_index, score=fusion_score(e),
+                dense_score=e["dense"][1] if "dense" in e else dense_fill.get(cid),
+                bm25_score=e["bm25"][1] if "bm25" in e else 0.0,
+                dense_rank=e["dense"][0] if "dense" in e else None,
+                bm25_rank=e["bm25"][0] if "bm25" in e else None, page=c.page,
+            ))
+            if len(out) >= k:
+                break
+        return out
+
+    def _similarities(self, query: str, chunks: list[StoredChunk]) -> dict[str, float]:
+        """Cosine similarity of query and chunks that only BM25 found (their vectors, from Chroma)."""
+        if not chunks:
+            return {}
+        import numpy as np
+
+        got = self.collection().get(ids=[c.id for c in chunks], include=["embeddings"])
+        q = self.embedder.encode_query(query)
+        out = {}
+        for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
+            out[cid] = float(np.dot(q, np.asarray(emb, dtype=np.float32)))
+        return out
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 1.0 if a == b else 0.0
+    return len(a & b) / len(a | b)
+
+
+def make_langchain_retriever(retriever: Retriever, k: int = 5, source: str | None = None):
+    """The same retrieval as a LangChain ``BaseRetriever`` (documents carry the chunk metadata)."""
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+    from pydantic import ConfigDict
+
+    class UnicancerRetriever(BaseRetriever):
+        model_config = ConfigDict(arbitrary_types_allowed=True)
+        inner: object
+        k: int = 5
+        source: str | None = None
+
+        def _get_relevant_documents(
+            self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        ) -> list[Document]:
+            passages = self.inner.retrieve(query, k=self.k, source=self.source)
+            return [
+                Document(page_content=p.text, id=p.id, metadata={
+                    "source": p.source, "title": p.title, "section": p.section, "start": p.start, "end": p.end,
+                    "chunk_index": p.chunk_index, "score": p.score,
+                })
+                for p in passages
+            ]
+
+    return UnicancerRetriever(inner=retriever, k=k, source=source)
+
+
+def index_exists(settings: Settings) -> bool:
+    """True when ``uca ingest`` has committed an index in the settings' index folder."""
+    path: Path = settings.resolved_index_dir() / MANIFEST_FILE
+    return path.exists() and Manifest(path).get("generation") is not None
