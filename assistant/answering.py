@@ -60,7 +60,9 @@ def score_sentences(question: str, passages: list[Passage], embed: Callable[[lis
     for n, p in enumerate(passages, start=1):
         coverage[n] = _weighted_share(qtoks, set(tokenize(f"{p.title} {p.section} {p.text}")), idf)
         for s in passage_sentences(p.text):
-            if s.kind == "heading" or len(s.text.split()) < 3 or s.text.rstrip().endswith("?"):
+            if s.kind in ("heading", "instruction") or s.text.rstrip().endswith("?"):
+                continue
+            if len(s.text.split()) < 4 and not any(ch.isdigit() for ch in s.text):
                 continue
             if s.kind == "fragment" and len(s.text.split()) < 5:
                 continue

@@ -25,13 +25,22 @@ _COMMON_CAPS = frozenset("the a an it its this these those they there here in on
                          "what which who when where why how yes no le la les un une des il elle".split())
 
 
+# Sentences of documents that address the assistant rather than the reader: never used as support.
+INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.?!]{0,40}\b(instructions?|prompts?|rules|context|documents?|above)\b"
+    r"|\byou are now\b|\b(system|developer) (prompt|message|mode)\b|\b(reply|respond|answer|say)\s+(only|with)\b"
+    r"|\bas an ai\b|\bnew instructions?\b|\b(reveal|print|output) (your|the) (system|prompt|instructions)",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class Sentence:
     """A sentence (or bullet item) of a passage: its span in the passage text and what it is."""
 
     start: int
     end: int
-    kind: str  # heading, bullet, intro, sentence, fragment
+    kind: str  # heading, bullet, intro, sentence, fragment, instruction (an injection attempt)
     group: int  # list group number (intro and its bullets share it); -1 for none
     text: str
 
@@ -79,7 +88,7 @@ def passage_sentences(text: str) -> list[Sentence]:
             else:
                 out.append(Sentence(s, e, "sentence", -1, sent))
         prev_kind = "intro" if list_follows else "sentence"
-    return out
+    return [Sentence(x.start, x.end, "instruction", -1, x.text) if INJECTION.search(x.text) else x for x in out]
 
 
 def salient_terms(text: str) -> set[str]:
@@ -138,8 +147,8 @@ class CitationChecker:
     def support(self, claim: str, passage: Passage, sentences: list[Sentence] | None = None,
                 claim_vec: np.ndarray | None = None) -> tuple[float, float, Sentence | None, bool]:
         """(cosine, lexical, best sentence, grounded) of ``claim`` against ``passage``."""
-        sentences = [s for s in (sentences or passage_sentences(passage.text)) if s.kind != "heading"] or \
-            passage_sentences(passage.text)
+        sentences = [s for s in (sentences or passage_sentences(passage.text))
+                     if s.kind not in ("heading", "instruction")]
         if not sentences:
             return 0.0, 0.0, None, False
         claim_plain = strip_markers(claim)
@@ -154,7 +163,7 @@ class CitationChecker:
             key = 0.5 * float(cos[i]) + 0.5 * lex
             if key > best_key:
                 best_i, best_key, best_lex = i, key, lex
-        haystack = _fold(passage.title + "\n" + passage.section + "\n" + passage.text)
+        haystack = _fold(passage.title + "\n" + passage.section + "\n" + " ".join(s.text for s in sentences))
         grounded = all(_present(_fold(t), haystack) for t in salient_terms(claim_plain))
         return float(cos[best_i]), best_lex, sentences[best_i], grounded
 

@@ -1,0 +1,171 @@
+"""The assistant on the real corpus with the real embedding model and a real Chroma store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, QuestionError
+from assistant.results import Answer
+from ingest.pipeline import run_ingest
+from ingest.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "corpus" / "unicancer-international.txt"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    base = tmp_path_factory.mktemp("assistant")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    shutil.copy(SOURCE, corpus / SOURCE.name)
+    (corpus / "notes.md").write_text(
+        "# Internal notes\n\nThe Zorblax Institute is a partner located in Lyon since 2019.\n", encoding="utf-8"
+    )
+    s = Settings(corpus_dir=corpus, index_dir=base / "index")
+    run_ingest(s)
+    return s
+
+
+@pytest.fixture(scope="module")
+def bot(settings) -> Assistant:
+    return Assistant(settings)
+
+
+def source_text(settings: Settings, source: str) -> str:
+    return (settings.corpus_dir / source).read_bytes().decode("utf-8")
+
+
+def test_hope_head_office_is_brussels_with_citation(bot):
+    a = bot.ask("Where is HOPE's head office?")
+    assert not a.refused
+    assert "Brussels" in a.text
+    assert a.citations and any("Brussels" in c.sentence for c in a.citations)
+    cited = [c for c in a.citations if "Brussels" in c.text][0]
+    assert cited.section == "HOPE, European Hospital and Healthcare Federation"
+    assert cited.supported and a.flagged == 0
+    assert cited.text[cited.sentence_start:cited.sentence_end] == cited.sentence
+    assert "[%d]" % cited.n in a.text
+
+
+@pytest.mark.parametrize("question", [
+    "Who is the CEO of Unicancer?",
+    "What is the capital of Australia?",
+    "What will the weather be like in Paris tomorrow?",
+])
+def test_questions_the_documents_do_not_answer_are_refused(bot, question):
+    a = bot.ask(question)
+    assert a.refused, (a.text, a.confidence, a.signals)
+    assert a.citations == []
+    assert "do not cover" in a.text
+
+
+def test_partnerships_list(bot):
+    a = bot.ask("Which international partnerships does Unicancer lead?")
+    assert not a.refused
+    for name in ("WHO", "IHF", "UICC", "ESMO"):
+        assert name in a.text
+    assert a.citations
+
+
+def test_follow_up_resolved_against_history(bot):
+    first = bot.ask("What is JANE?")
+    a = bot.ask("When did it start?", history=[("What is JANE?", first.text)])
+    assert "JANE" in a.query and a.query != a.question
+    assert any("October 2022" in p.text for p in a.passages[:3])
+    assert "October 2022" in a.text
+    assert not a.refused
+
+
+def test_small_talk_is_not_refused(bot):
+    for msg in ("hello", "Thanks!", "what can you do?", "Bonjour"):
+        a = bot.ask(msg)
+        assert a.small_talk and not a.refused and not a.citations
+    assert "?" in bot.ask("hello").text  # offers example questions
+
+
+def test_input_limits_and_invisible_characters(bot, settings):
+    with pytest.raises(QuestionError, match="empty"):
+        bot.ask("   \n\t ")
+    with pytest.raises(QuestionError, match="too long"):
+        bot.ask("x" * (settings.max_question_chars + 1))
+    with pytest.raises(QuestionError):
+        bot.ask("\u200b\u200d\U000e0041")  # only invisible characters
+    hidden = "Where is HOPE\u200b's head\U000e0049\U000e0047 office?\u202e"
+    a = bot.ask(hidden)
+    assert a.question == "Where is HOPE's head office?"
+    assert "Brussels" in a.text
+
+
+def test_stream_yields_partial_text_then_result(bot):
+    parts = list(bot.stream("Which projects does Unicancer take part in?"))
+    assert isinstance(parts[-1], Answer)
+    assert all(isinstance(p, str) for p in parts[:-1]) and parts[:-1]
+    assert parts[-2] == parts[-1].text or parts[-1].text.startswith(parts[-2][:20])
+
+
+def test_source_filter_and_langchain_retriever(bot):
+    only = bot.retrieve("Where is the institute located?", k=3, source="notes.md")
+    assert only and all(p.source == "notes.md" for p in only)
+    retriever = bot.as_langchain_retriever(k=3)
+    docs = retriever.invoke("Where is HOPE's head office?")
+    assert len(docs) == 3
+    assert any("Brussels" in d.page_content for d in docs)
+    assert {"source", "section", "start", "end"} <= set(docs[0].metadata)
+
+
+def test_retrieval_is_ranked_and_without_near_duplicates(bot):
+    ps = bot.retrieve("Unicancer membership of international organisations", k=8)
+    scores = [p.score for p in ps]
+    assert scores == sorted(scores, reverse=True)
+    assert len({p.id for p in ps}) == len(ps)
+    assert len({p.text for p in ps}) == len(ps)
+
+
+def test_every_citation_on_the_eval_questions_is_valid(bot, settings):
+    rows = [json.loads(x) for x in (ROOT / "evals" / "datasets" / "unicancer.jsonl").read_text("utf-8").splitlines()]
+    cited = 0
+    for row in rows:
+        a = bot.ask(row["question"], history=[tuple(h) for h in row["history"]])
+        ids = {p.id for p in a.passages}
+        for c in a.citations:
+            cited += 1
+            assert 1 <= c.n <= len(a.passages)
+            assert c.chunk_id == a.passages[c.n - 1].id and c.chunk_id in ids
+            assert source_text(settings, c.source)[c.start:c.end] == c.text
+            assert c.text[c.sentence_start:c.sentence_end] == c.sentence
+        if a.refused:
+            assert not a.citations
+    assert cited > 50
+
+
+def _uca(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("uca")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def test_cli_ask_json(settings):
+    env = {"UCA_INDEX_DIR": str(settings.index_dir), "UCA_CORPUS_DIR": str(settings.corpus_dir)}
+    out = _uca("ask", "--json", "Where is HOPE's head office?", env=env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert not data["refused"] and "Brussels" in data["text"]
+    assert any("Brussels" in c["text"] for c in data["citations"])
+    assert {"n", "source", "section", "text", "start", "end", "sentence_start", "sentence_end"} <= set(data["citations"][0])
+    out = _uca("ask", "--json", "What is the capital of Australia?", env=env)
+    data = json.loads(out.stdout)
+    assert data["refused"] and data["citations"] == []
+    out = _uca("ask", "--json", "   ", env=env)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "empty" in json.loads(out.stdout)["error"]
+    out = _uca("ask", "Where is HOPE's head office?", env=env)
+    assert "Brussels" in out.stdout and "[1]" in out.stdout or "Brussels" in out.stdout
