@@ -254,7 +254,9 @@ def format_passages(passages: list[Passage]) -> str:
     blocks = []
     for n, p in enumerate(passages, start=1):
         text = p.text.replace("</passage>", "</ passage>")
-        where = f"{p.source}" + (f" > {p.section}" if p.section else "")
+        import html
+
+        where = html.escape(f"{p.source}" + (f" > {p.section}" if p.section else ""), quote=True)
         blocks.append(f'<passage n="{n}" source="{where}" trust="untrusted">\n{text}\n</passage>')
     return "\n".join(blocks)
 
