@@ -19,7 +19,7 @@ from ingest.chunking import BULLET_RE, looks_like_heading, split_sentences
 from ingest.lexical import tokenize
 
 MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _COMMON_CAPS = frozenset("the a an it its this these those they there here in on at for and but or of to i we you "
                          "what which who when where why how yes no le la les un une des il elle".split())
@@ -93,7 +93,7 @@ def passage_sentences(text: str) -> list[Sentence]:
 
 def salient_terms(text: str) -> set[str]:
     """Numbers and names of a claim, lower-cased and accent-free (what must be found in the source)."""
-    terms = {m.group(0).replace(",", ".") for m in _NUMBER.finditer(text)}
+    terms = {m.group(0).replace(",", ".").rstrip(".") for m in _NUMBER.finditer(text)}
     sentence_start = True
     for m in _WORD.finditer(text):
         word = re.sub(r"['’]s$", "", m.group(0)).strip("'’-")
@@ -108,7 +108,7 @@ def salient_terms(text: str) -> set[str]:
 
 def _present(term: str, haystack: str) -> bool:
     if term[0].isdigit():
-        return re.search(rf"(?<![\d.,]){re.escape(term)}(?![\d])", haystack.replace(",", ".")) is not None
+        return re.search(rf"(?<![\d.,]){re.escape(term)}(?![\d]|[.,]\d)", haystack.replace(",", ".")) is not None
     return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", haystack) is not None
 
 

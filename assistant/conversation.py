@@ -62,6 +62,8 @@ def rewrite_followup(question: str, history: list[tuple[str, str]]) -> str:
     # the most recent earlier question that has a subject
     last = previous[-1]
     m = _WHAT_ABOUT.match(question)
+    if m and m.group("y") and (_WH.match(m.group("y")) or _REFERS_BACK.search(m.group("y"))):
+        m = None  # "And when did it start?" is a follow-up question, not "what about <X>"
     if m:
         new_subject = (m.group("x") or m.group("y") or "").strip()
         old_names = _ordered_names(last)

@@ -1,0 +1,202 @@
+"""Markdown and HTML for the chat UI. Text from documents and users is untrusted: it is always escaped,
+and the only markup in the output is the markup written here (``<mark>``, cards, badges).
+
+Functions take plain dicts (``Answer.to_dict()``), so rendering does not depend on the assistant's classes.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from typing import Any
+
+# characters with a meaning in Markdown (links, images, emphasis, code, headings, tables, math) or in HTML
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]#|~$<>&]")
+_HTML_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_LIST_ITEM = re.compile(r"^(\s*)- ")
+_MARKERS_AFTER = re.compile(r"(?:\s?\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])*[.!?]?")
+
+CONTEXT_CHARS = 400  # passage text shown on each side of the supporting sentence
+SEARCHING = "_Searching the documents…_"
+REFUSAL_TITLE = "Not in the documents"
+FLAG_LABELS = {"unsupported": "unsupported", "uncited": "no source", "invalid marker removed": "bad citation"}
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally in Markdown: no HTML, links, images, emphasis or math survive.
+
+    A leading ``- `` stays a list item (extractive answers are bulleted); everything else is escaped.
+    """
+    out = []
+    for line in str(text).split("\n"):
+        m = _LIST_ITEM.match(line)
+        head, body = (f"{m.group(1)}- ", line[m.end():]) if m else ("", line)
+        body = _MD_SPECIAL.sub(lambda c: _HTML_ENTITIES.get(c.group(0), "\\" + c.group(0)), body)
+        out.append(head + body)
+    return "\n".join(out)
+
+
+def user_markdown(question: str) -> str:
+    """The user's message as typed, shown literally."""
+    return escape_markdown(question)
+
+
+def partial_markdown(text: str) -> str:
+    """A partial (streaming) answer."""
+    return escape_markdown(text) + " ▍" if text else SEARCHING
+
+
+def error_markdown(message: str) -> str:
+    """An unexpected failure while answering (not a refusal)."""
+    return f"⚠ **Something went wrong while answering.** {escape_markdown(message)}"
+
+
+def answer_markdown(answer: dict[str, Any]) -> str:
+    """The final answer: escaped text with its [n] markers; unsupported claims marked ⚠; refusals as a note."""
+    text = str(answer.get("text", ""))
+    if answer.get("refused"):
+        return f"> **{REFUSAL_TITLE}.** {escape_markdown(text)}"
+    if answer.get("small_talk"):
+        return escape_markdown(text)
+    flagged = [c for c in answer.get("claims", []) if not c.get("supported", True)]
+    spans: list[tuple[int, int, str]] = []
+    leftover: list[dict[str, Any]] = []
+    for claim in flagged:
+        ctext = str(claim.get("text", "")).strip()
+        pos = text.find(ctext) if ctext else -1
+        while pos >= 0 and any(a <= pos < b for a, b, _ in spans):
+            pos = text.find(ctext, pos + 1)
+        if pos < 0:
+            leftover.append(claim)
+            continue
+        end = pos + len(ctext)
+        end += _MARKERS_AFTER.match(text, end).end() - end
+        spans.append((pos, end, str(claim.get("reason") or "unsupported")))
+    spans.sort()
+    parts, cursor = [], 0
+    for a, b, reason in spans:
+        parts.append(escape_markdown(text[cursor:a]))
+        label = FLAG_LABELS.get(reason, "unsupported")
+        parts.append(f"{escape_markdown(text[a:b])} **⚠ {label}**")
+        cursor = b
+    parts.append(escape_markdown(text[cursor:]))
+    out = "".join(parts)
+    if leftover:
+        items = "\n".join(f"> - {escape_markdown(str(c.get('text', '')))}" for c in leftover)
+        out += f"\n\n> **⚠ Not supported by the cited passages:**\n{items}"
+    return out
+
+
+def _highlighted_passage(c: dict[str, Any]) -> str:
+    """The passage text, escaped, with its supporting sentence inside ``<mark>``."""
+    text = str(c.get("text", ""))
+    start, end = c.get("sentence_start"), c.get("sentence_end")
+    valid = isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)
+    if not valid or (c.get("sentence") and text[start:end].strip() != str(c["sentence"]).strip()):
+        sentence = str(c.get("sentence") or "")
+        found = text.find(sentence) if sentence else -1
+        start, end, valid = found, found + len(sentence), found >= 0
+    if not valid:
+        return html.escape(text if len(text) <= 2 * CONTEXT_CHARS else text[: 2 * CONTEXT_CHARS] + " …")
+    lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space >= 0 else lo
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space > end else hi
+    before = ("… " if lo > 0 else "") + text[lo:start]
+    after = text[end:hi] + (" …" if hi < len(text) else "")
+    return (f"{html.escape(before)}<mark class=\"uca-support\">{html.escape(text[start:end])}</mark>"
+            f"{html.escape(after)}")
+
+
+def _where(source: str, title: str, section: str, page: Any) -> str:
+    doc = html.escape(source or "unknown document")
+    if title and title != source:
+        doc = f"{html.escape(title)} <span class=\"uca-file\">{doc}</span>"
+    path = " › ".join(html.escape(p.strip()) for p in re.split(r"\s+>\s+", section or "") if p.strip())
+    if page is not None:
+        path = f"{path} · page {html.escape(str(page))}" if path else f"page {html.escape(str(page))}"
+    return (f"<div class=\"uca-doc\">{doc}</div>"
+            + (f"<div class=\"uca-path\">{path}</div>" if path else ""))
+
+
+def _heading_path(p: dict[str, Any]) -> str:
+    """``Title › Section › Subsection`` of a passage (escaped), without repeating the title."""
+    parts = [str(p.get("title") or p.get("source") or "")]
+    for part in re.split(r"\s+>\s+", str(p.get("section") or "")):
+        if part.strip() and part.strip() != parts[-1].strip():
+            parts.append(part.strip())
+    return " › ".join(html.escape(x) for x in parts if x)
+
+
+def _searched_for(answer: dict[str, Any]) -> str:
+    query, question = str(answer.get("query") or ""), str(answer.get("question") or "")
+    if query and query.strip() != question.strip():
+        return f"<p class=\"uca-query\">Searched for: <q>{html.escape(query)}</q></p>"
+    return ""
+
+
+def sources_html(answer: dict[str, Any] | None) -> str:
+    """The sources panel for an answer: one card per cited passage, the supporting sentence marked."""
+    if not answer:
+        return ("<div class=\"uca-sources uca-empty\"><p>Sources of the last answer appear here: each cited "
+                "passage, its document and heading, with the supporting sentence highlighted.</p></div>")
+    head = _searched_for(answer)
+    if answer.get("small_talk"):
+        return f"<div class=\"uca-sources uca-empty\">{head}<p>No documents were needed for this reply.</p></div>"
+    if answer.get("refused"):
+        near = answer.get("passages") or []
+        items = "".join(f"<li>{_heading_path(p)}</li>" for p in near[:3])
+        closest = f"<p>Closest passages searched:</p><ul class=\"uca-near\">{items}</ul>" if items else ""
+        return (f"<div class=\"uca-sources uca-refused\">{head}<p><strong>No passage answers this question.</strong>"
+                f"</p>{closest}</div>")
+    cards = []
+    for c in answer.get("citations") or []:
+        ok = bool(c.get("supported", True))
+        badge = ("<span class=\"uca-badge uca-ok\">supports the answer</span>" if ok
+                 else "<span class=\"uca-badge uca-warn\">⚠ weak support</span>")
+        n = int(c.get("n", 0))
+        where = _where(str(c.get("source", "")), str(c.get("title") or ""), str(c.get("section") or ""),
+                       c.get("page"))
+        cards.append(
+            f"<article class=\"uca-card\" data-n=\"{n}\"><header><span class=\"uca-n\">{n}</span>"
+            f"<div class=\"uca-where\">{where}</div>{badge}</header>"
+            f"<div class=\"uca-passage\">{_highlighted_passage(c)}</div></article>"
+        )
+    if not cards:
+        return f"<div class=\"uca-sources uca-empty\">{head}<p>This answer cites no passage.</p></div>"
+    count = f"{len(cards)} cited passage" + ("s" if len(cards) > 1 else "")
+    return f"<div class=\"uca-sources\">{head}<p class=\"uca-count\">{count}</p>{''.join(cards)}</div>"
+
+
+def _when(value: Any) -> str:
+    if not value:
+        return "never"
+    text = str(value)
+    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
+        try:
+            return datetime.strptime(text, fmt).strftime("%Y-%m-%d %H:%M %Z").strip()
+        except ValueError:
+            continue
+    return text
+
+
+def stats_html(stats: dict[str, Any] | None, error: str | None = None) -> str:
+    """The corpus panel: documents, chunks, embedding model, last ingest, and the document list."""
+    if error or not stats:
+        return f"<div class=\"uca-stats\"><p class=\"uca-warn\">⚠ {html.escape(error or 'No index.')}</p></div>"
+    rows = [
+        ("Documents", stats.get("documents", 0)),
+        ("Chunks", stats.get("chunks", 0)),
+        ("Embedding model", stats.get("embedding_model") or "?"),
+        ("Last ingest", _when(stats.get("last_ingest"))),
+    ]
+    dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in rows)
+    sources = stats.get("sources") or []
+    items = "".join(f"<li>{html.escape(str(s))}</li>" for s in sources[:200])
+    more = f"<li>… and {len(sources) - 200} more</li>" if len(sources) > 200 else ""
+    listing = f"<details><summary>Indexed documents</summary><ul>{items}{more}</ul></details>" if items else ""
+    return f"<div class=\"uca-stats\"><dl>{dl}</dl>{listing}</div>"
