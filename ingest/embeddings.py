@@ -7,6 +7,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,14 +59,28 @@ def resolve_model_path(name: str) -> str:
     return os.path.expanduser(name)
 
 
+def encoder_dir(settings: Settings) -> Path:
+    """Where the ONNX export of the embedding model lives (inside the index folder)."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", settings.embedding_model).strip("_")[:80] or "model"
+    return settings.resolved_index_dir() / "encoder" / slug
+
+
 class Embedder:
-    """Encodes texts with one sentence-transformers model; the model loads on first use only."""
+    """Encodes texts with one sentence-transformers model; the model loads on first use only.
+
+    Backends (``UCA_EMBEDDING_BACKEND``): ``torch`` (sentence-transformers), ``onnx`` / ``onnx-int8`` (the
+    model exported once to ONNX and run with onnxruntime, see ``ingest.onnx_encoder``), and ``auto`` (the
+    default): ONNX when the index folder already holds the export (written by ``uca ingest``), else torch.
+    The ONNX path never imports torch, which is what makes a cold ``uca ask`` fast.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.name = settings.embedding_model
         self.backend = settings.embedding_backend
         self.batch_size = settings.embedding_batch_size
+        self.onnx_dir = encoder_dir(settings)
         self._model: SentenceTransformer | None = None
+        self._onnx = None
         self._lock = threading.Lock()
         self.loads = 0  # how many times the model was loaded (tests check "once")
         self._fake_dim = fake_hash_dimension(self.name)  # None unless the fake-hash test backend
@@ -89,11 +104,45 @@ class Embedder:
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None or self._fake_used
+        return self._model is not None or self._onnx is not None or self._fake_used
+
+    def _onnx_encoder(self):
+        """The ONNX encoder when the backend asks for it (exporting first for onnx/onnx-int8), else None."""
+        if self._onnx is not None or self.backend == "torch":
+            return self._onnx
+        from ingest.onnx_encoder import INFO_FILE, OnnxEncoder
+
+        if not (self.onnx_dir / INFO_FILE).exists():
+            if self.backend == "auto":
+                return None
+            self.export_onnx()
+        with self._lock:
+            if self._onnx is None:
+                self._onnx = OnnxEncoder(self.onnx_dir, int8=self.backend == "onnx-int8")
+                self.loads += 1
+        return self._onnx
+
+    def export_onnx(self) -> bool:
+        """Write the ONNX export of the model into the index folder (once). False when not exportable."""
+        from ingest.onnx_encoder import INFO_FILE, export_onnx
+
+        if self._fake_dim is not None:
+            return False
+        if (self.onnx_dir / INFO_FILE).exists():
+            return True
+        try:
+            export_onnx(self.model, self.onnx_dir, self.name)
+        except (ValueError, RuntimeError, ImportError) as exc:
+            if self.backend != "auto":
+                raise ValueError(f"cannot export {self.name!r} to ONNX: {exc}") from exc
+            return False
+        return True
 
     def dimension(self) -> int:
         if self._fake_dim is not None:
             return self._fake_dim
+        if self._onnx_encoder() is not None:
+            return int(self.encode(["x"]).shape[1])
         getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         dim = getter()
         return int(dim) if dim else len(self.encode(["x"])[0])
@@ -115,6 +164,15 @@ class Embedder:
             if progress is not None:
                 progress(len(texts), len(texts))
             return vecs
+        onnx = self._onnx_encoder()
+        if onnx is not None:
+            out = []
+            step = max(self.batch_size * 4, 64)
+            for i in range(0, len(texts), step):
+                out.append(onnx.encode(list(texts[i : i + step]), batch_size=self.batch_size))
+                if progress is not None:
+                    progress(min(i + step, len(texts)), len(texts))
+            return np.vstack(out)
         if progress is None:
             vecs = self.model.encode(
                 list(texts), batch_size=self.batch_size, normalize_embeddings=True,

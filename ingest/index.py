@@ -81,6 +81,7 @@ def index_config(settings: Settings) -> dict[str, str]:
     return {
         "schema": SCHEMA_VERSION,
         "embedding_model": settings.embedding_model,
+        "vectors": "int8" if settings.embedding_backend == "onnx-int8" else "fp32",
         "chunk_size": str(settings.chunk_size),
         "chunk_overlap": str(settings.chunk_overlap),
         "chunker": CHUNKER_VERSION,

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path(".uca/index")
     embedding_model: str = DEFAULT_MODEL
-    embedding_backend: Literal["torch", "onnx"] = "torch"
+    embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
     embedding_batch_size: int = Field(32, ge=1, le=4096)
     chunk_size: int = Field(700, ge=100, le=20_000)
     chunk_overlap: int = Field(100, ge=0)
