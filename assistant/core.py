@@ -178,7 +178,7 @@ class Assistant:
         timings["retrieve"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
-        qvec = self.vectors([query])[0]
+        qvec = self.retriever.query_vector(query)
         scored = score_sentences(query, passages, self.vectors, qvec, self.retriever.view.lexical.idf)
         coverage = soft_coverage(query, passages, self.vectors, self.retriever.view.lexical.idf)
         signals = {"best_cos": round(max((x.cos for x in scored), default=0.0), 4), "coverage": round(coverage, 4)}

@@ -61,6 +61,8 @@ class Retriever:
         self._collection = None
         self._view = IndexView(settings, self.manifest)
         self._chunk_cache: dict[str, StoredChunk] = {}
+        self._tokens: dict[str, frozenset[str]] = {}
+        self._qcache: dict[str, object] = {}
 
     # -- index state
     @property
@@ -75,6 +77,7 @@ class Retriever:
                         self._collection = None
                     self._view = view
                     self._chunk_cache.clear()
+                    self._tokens.clear()
         return self._view
 
     def refresh(self) -> None:
@@ -108,10 +111,21 @@ class Retriever:
         return [self._chunk_cache[i] for i in ids if i in self._chunk_cache]
 
     # -- search
+    def query_vector(self, query: str):
+        """The query's embedding (the last few are kept: retrieval and answering share it)."""
+        vec = self._qcache.get(query)
+        if vec is None:
+            vec = self.embedder.encode_query(query)
+            with self._lock:
+                self._qcache[query] = vec
+                while len(self._qcache) > 256:
+                    self._qcache.pop(next(iter(self._qcache)))
+        return vec
+
     def dense(self, query: str, n: int, source: str | None = None) -> list[tuple[str, float]]:
         """Top ``n`` committed chunks by cosine similarity: ``(id, similarity)``."""
         view = self.view
-        vec = self.embedder.encode_query(query)
+        vec = self.query_vector(query)
         where = {"source": source} if source else None
         want = n
         fetch = n + 16
@@ -167,14 +181,16 @@ class Retriever:
         order = sorted(fused, key=lambda c: fusion_score(fused[c]), reverse=True)
         stored = {c.id: c for c in self.chunks(order[: k * 3])}
         out: list[Passage] = []
-        seen_tokens: list[set[str]] = []
+        seen_tokens: list[frozenset[str]] = []
         missing_dense = [cid for cid in order[: k * 3] if "dense" not in fused[cid]]
         dense_fill = self._similarities(query, [stored[c] for c in missing_dense if c in stored])
         for cid in order[: k * 3]:
             c = stored.get(cid)
             if c is None:
                 continue
-            toks = set(tokenize(c.text))
+            toks = self._tokens.get(cid)
+            if toks is None:
+                toks = self._tokens[cid] = frozenset(tokenize(c.text))
             if any(_jaccard(toks, t) >= s.dedup_threshold for t in seen_tokens):
                 continue
             seen_tokens.append(toks)
@@ -198,14 +214,14 @@ class Retriever:
         import numpy as np
 
         got = self.collection().get(ids=[c.id for c in chunks], include=["embeddings"])
-        q = self.embedder.encode_query(query)
+        q = self.query_vector(query)
         out = {}
         for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
             out[cid] = float(np.dot(q, np.asarray(emb, dtype=np.float32)))
         return out
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 1.0 if a == b else 0.0
     return len(a & b) / len(a | b)
