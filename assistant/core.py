@@ -220,8 +220,8 @@ class Assistant:
         timings["total"] = time.perf_counter() - t0
         flagged = sum(1 for c in claims if not c.supported)
         yield Answer(question=q, query=query, text=text, refused=False, mode=mode, citations=citations,
-                     passages=passages, claims=claims, flagged=flagged, confidence=round(confidence, 4), signals=signals,
-                     removed_markers=removed, timings=_round(timings))
+                     passages=passages, claims=claims, flagged=flagged, confidence=round(confidence, 4),
+                     signals=signals, removed_markers=removed, timings=_round(timings))
 
 
 def _round(t: dict[str, float]) -> dict[str, float]:
