@@ -266,7 +266,7 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         c for c in manifest.chunks() if c.source in keep_docs
     ]
     embedded_ids = {c.id for c in todo} if embed_chunks else set()
-    moved = [c for c in all_new_chunks if c.id not in added_ids]
+    moved = [c for c in all_new_chunks if c.id not in embedded_ids] + (kept_chunks if dirty else [])
     if moved:
         batch = max(1, min(client.get_max_batch_size(), 2000))
         for i in range(0, len(moved), batch):
@@ -318,6 +318,8 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         if name.startswith(prefix) and name != collection_name:
             client.delete_collection(name)
     manifest.set_meta({"dirty": "0"})
+    if getattr(embedder, "backend", "") == "auto" and getattr(embedder, "_model", None) is not None:
+        embedder.export_onnx()  # later processes embed queries without importing torch
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
 
