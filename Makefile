@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 chat: $(STAMP)
-	$(BIN)/uca ingest
+	$(BIN)/uca ingest --rebuild-if-needed
 	$(BIN)/uca chat
 
 test: $(STAMP)

@@ -33,6 +33,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--check", action="store_true", help="check index integrity and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--rebuild-if-needed", action="store_true",
+                   help="rebuild from scratch (like --full) when the index was built with other settings")
     p.set_defaults(func=run)
 
 
@@ -68,8 +70,16 @@ def run(args: argparse.Namespace) -> int:
                                      file=sys.stderr, leave=False)
         bar.update(done - bar.n)
 
+    from ingest.index import IndexMismatch
+
     try:
-        report = run_ingest(settings, full=args.full, progress=progress)
+        try:
+            report = run_ingest(settings, full=args.full, progress=progress)
+        except IndexMismatch as exc:
+            if not args.rebuild_if_needed:
+                raise
+            print(f"uca ingest: {exc}; rebuilding", file=sys.stderr)
+            report = run_ingest(settings, full=True, progress=progress)
     except (IngestLocked, IndexError_, FileNotFoundError, ValueError) as exc:
         print(f"uca ingest: error: {exc}", file=sys.stderr)
         return 2
