@@ -10,6 +10,7 @@ _INVISIBLE = re.compile(
     "[\U000e0000-\U000e007f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u00ad\u180e\ufff9-\ufffb]"
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]{0,500}(?:\x07|\x1b\\)|\x1b[@-_]")
 
 
 class QuestionError(ValueError):
@@ -24,8 +25,9 @@ def clean_question(raw: object, max_chars: int) -> str:
         raise QuestionError("The question must be text.")
     if len(raw) > max_chars * 4:  # refuse huge input before doing any work on it
         raise QuestionError(f"The question is too long ({len(raw):,} characters; the limit is {max_chars:,}).")
-    text = _INVISIBLE.sub("", raw)
-    text = _CONTROL.sub(" ", text)
+    text = _ANSI.sub(" ", raw)  # terminal escape sequences, whole
+    text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))  # fullwidth letters -> ASCII
+    text = _CONTROL.sub(" ", text).replace("\u2028", " ").replace("\u2029", " ")
     text = "".join(c for c in text if unicodedata.category(c) not in ("Cs", "Co"))  # surrogates, private use
     text = re.sub(r"[ \t\r\n]+", " ", text).strip()
     if not text:
@@ -58,13 +60,14 @@ def small_talk_kind(question: str) -> str | None:
 
 
 _TAG = re.compile(r"<[^>]{0,200}>")
+_URL = re.compile(r"\b(?:https?|ftp|javascript|data):\S+|\[[^\]]{0,100}\]:\s*\S+", re.I)
 _MD_NOISE = re.compile(r"[#*_`|]{2,}|!\[[^\]]*\]\([^)]*\)")
 
 
 def focus_question(question: str) -> str:
     """The part of a message to search for: markup removed and, when the message mixes instructions and
     a question ("Ignore previous instructions... Where is X?"), only its question sentences."""
-    text = _MD_NOISE.sub(" ", _TAG.sub(" ", question))
+    text = _URL.sub(" ", _MD_NOISE.sub(" ", _TAG.sub(" ", question)))
     text = re.sub(r"\s+", " ", text).strip()
     parts = re.split(r"(?<=[.!?;:])\s+", text)
     questions = [p for p in parts if p.rstrip().endswith("?")]

@@ -73,8 +73,14 @@ class Retriever:
             with self._lock:
                 if gen != self._view.generation:
                     view = IndexView(self.settings, self.manifest)
-                    if view.collection_name != self._view.collection_name:
-                        self._collection = None
+                    # Another process may have written vectors: an embedded Chroma client only sees them
+                    # once reopened (the shared system stops when its last client closes).
+                    old, self._client, self._collection = self._client, None, None
+                    if old is not None and not self.settings.chroma_url:
+                        try:
+                            old.close()
+                        except Exception:  # noqa: BLE001 - already closed
+                            pass
                     self._view = view
                     self._chunk_cache.clear()
                     self._tokens.clear()

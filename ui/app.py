@@ -164,9 +164,9 @@ class ChatApp:
             return self.assistant.ask(question).to_dict()
         except QuestionError as exc:
             return {"error": str(exc)}
-        except Exception as exc:
+        except Exception:  # details go to the server log, not to API users
             log.exception("/ask failed")
-            return {"error": f"the assistant failed: {exc}"}
+            return {"error": "The assistant failed to answer this question; please try again later."}
 
     # -- feedback
     def record_feedback(self, turns: list[dict[str, Any]] | None, index: Any, liked: Any) -> dict[str, Any] | None:
