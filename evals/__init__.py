@@ -1,0 +1,1 @@
+"""Evaluation: the labelled Unicancer set (`uca eval`), calibration, the regression gate and BEIR benchmarks."""
