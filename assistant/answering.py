@@ -118,6 +118,9 @@ def sub_questions(question: str) -> list[str]:
     return parts if len(parts) > 1 else [question]
 
 
+# words that frame a question rather than carry its subject ("which kinds of...", "listed on the page")
+_FRAME = frozenset("kind kinds type types sort sorts listed mentioned mention page document documents text say says "
+                   "according exactly called named particular specific main".split())
 _WORDS = re.compile(r"[^\W\d_][\w-]+")
 
 
@@ -127,7 +130,7 @@ def content_words(text: str) -> list[str]:
 
     out = []
     for w in _WORDS.findall(text.lower().replace("’", "'")):
-        if w not in _STOP and len(w) > 2 and w not in out:
+        if w not in _STOP and w not in _FRAME and len(w) > 2 and w not in out:
             out.append(w)
     return out
 
@@ -175,7 +178,14 @@ def extractive_answer(question: str, passages: list[Passage], scored: list[Score
     best = ranked[0]
     parts = sub_questions(question)
     if len(parts) == 1 and best.sentence.group >= 0 and listy:
-        return _render_list(best.n, passages[best.n - 1], best.sentence.group)
+        block = _render_list(best.n, passages[best.n - 1], best.sentence.group)
+        # an enumeration inside a sentence ("...are numerous: industry, AI companies, ...") may be the
+        # answer rather than the bullet list: keep it too when it scores as well
+        prose = [x for x in ranked if x.sentence.group < 0 and x.sentence.text.count(",") >= 2
+                 and x.score >= best.score - 0.05]
+        if prose:
+            return cite_each_sentence(prose[0].sentence.text.strip(), prose[0].n) + "\n\n" + block
+        return block
     chosen: list[Scored] = [best]
     if len(parts) > 1 and scorer is not None:
         for part in parts:
@@ -207,8 +217,16 @@ def extractive_answer(question: str, passages: list[Passage], scored: list[Score
         text = x.sentence.text.strip()
         if x.sentence.kind == "bullet":
             text = text[:1].upper() + text[1:]
-        lines.append(f"{text} [{x.n}]")
+        lines.append(cite_each_sentence(text, x.n))
     return " ".join(dict.fromkeys(lines))
+
+
+def cite_each_sentence(text: str, n: int) -> str:
+    """``text`` with the marker [n] after each of its sentences (a bullet item may hold several)."""
+    from ingest.chunking import split_sentences
+
+    spans = split_sentences(text, 0, len(text)) or [(0, len(text))]
+    return " ".join(f"{text[a:b]} [{n}]" for a, b in spans)
 
 
 def _render_list(n: int, passage: Passage, group: int) -> str:
@@ -216,9 +234,10 @@ def _render_list(n: int, passage: Passage, group: int) -> str:
     out = []
     for s in items:
         if s.kind == "intro":
-            out.append(f"{s.text.strip()} [{n}]\n")
+            if not s.text.rstrip().endswith("?"):  # a question used as a list title is not a claim
+                out.append(f"{s.text.strip()} [{n}]\n")
         else:
-            out.append(f"- {s.text.strip()} [{n}]")
+            out.append(f"- {cite_each_sentence(s.text.strip(), n)}")
     return "\n".join(out)
 
 

@@ -73,4 +73,5 @@ def focus_question(question: str) -> str:
     questions = [p for p in parts if p.rstrip().endswith("?")]
     if questions and len(parts) > 1:
         text = " ".join(questions)
+    text = re.sub(r"^[\W_]+(?=\w)", "", text)  # leading "--", "';" and other debris
     return text or question
