@@ -272,7 +272,8 @@ def format_passages(passages: list[Passage]) -> str:
     """Numbered passages for the prompt, each marked as untrusted data."""
     blocks = []
     for n, p in enumerate(passages, start=1):
-        text = p.text.replace("</passage>", "</ passage>")
+        # passage text cannot close or forge a <passage> tag: angle brackets are escaped
+        text = p.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         import html
 
         where = html.escape(f"{p.source}" + (f" > {p.section}" if p.section else ""), quote=True)

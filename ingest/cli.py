@@ -89,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         keys = ("documents", "chunks", "added", "removed", "unchanged_documents", "embedded", "skipped", "seconds")
         out = {k: report.as_dict()[k] for k in keys}
-        out.update(changed_documents=report.changed_documents, deleted_documents=report.deleted_documents)
+        out.update(changed_documents=report.changed_documents, deleted_documents=report.deleted_documents,
+                   neutralised=report.neutralised)
         print(json.dumps(out, ensure_ascii=False))
     else:
         print(f"{report.documents} documents, {report.chunks} chunks: {report.added} added, {report.removed} "
@@ -97,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
               f"({report.seconds:.2f} s)")
         for s in report.skipped:
             print(f"  skipped {s['source']}: {s['reason']}")
+        for n in report.neutralised:
+            print(f"  neutralised {n['source']}: {n['reason']}")
     return 0
 
 

@@ -39,6 +39,7 @@ class LoadedDocument:
     format: str  # txt, md, html, pdf
     headings: list[Heading] | None = None  # None: detect headings from the text's shape
     pages: list[tuple[int, int]] = field(default_factory=list)  # (start offset, page number)
+    notes: list[str] = field(default_factory=list)  # what the loader dropped or flagged (for the ingest report)
 
     def page_at(self, offset: int) -> int | None:
         """Page number (1-based) of a character offset, for PDFs."""
@@ -81,10 +82,23 @@ def _read_utf8(path: Path, max_bytes: int) -> str:
     return text
 
 
+# Unicode tag characters ("ASCII smuggling") and bidi overrides/isolates: text a reader does not see.
+_INVISIBLE = re.compile("[\U000e0000-\U000e007f\u202a-\u202e\u2066-\u2069]")
+
+
+def _invisible_notes(text: str) -> list[str]:
+    """A note when plain text or Markdown holds invisible characters (kept: offsets must stay exact)."""
+    n = len(_INVISIBLE.findall(text))
+    if not n:
+        return []
+    return [f"contains {n} invisible Unicode tag/bidi-control character(s); kept verbatim, treat as untrusted"]
+
+
 def load_text(path: Path, source: str, max_bytes: int) -> LoadedDocument:
     """Plain text (scraped pages): headings are detected later from line shapes."""
     text = _read_utf8(path, max_bytes)
-    return LoadedDocument(source=source, title=_title_from_stem(path), text=text, format="txt")
+    return LoadedDocument(source=source, title=_title_from_stem(path), text=text, format="txt",
+                          notes=_invisible_notes(text))
 
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
@@ -116,7 +130,8 @@ def load_markdown(path: Path, source: str, max_bytes: int) -> LoadedDocument:
         headings.append(Heading(m.start(), m.end(), level, line))
     headings.sort(key=lambda h: h.start)
     title = next((h.text for h in headings if h.level == 1), _title_from_stem(path))
-    return LoadedDocument(source=source, title=title, text=text, format="md", headings=headings)
+    return LoadedDocument(source=source, title=title, text=text, format="md", headings=headings,
+                          notes=_invisible_notes(text))
 
 
 _BLOCK_TAGS = {
@@ -126,12 +141,143 @@ _BLOCK_TAGS = {
 }
 _HIDDEN_TAGS = {"script", "style", "noscript", "template", "head", "title", "iframe", "object", "embed",
                 "svg", "canvas", "meta", "link", "button", "select", "input", "textarea"}
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d])", re.I)
+_REPORTED_TAGS = {"noscript", "template", "iframe", "object", "embed"}  # named in the report when they hold text
+_TINY = re.compile(r"(-?[\d.]+)(px|pt|em|rem|%|vw|vh)?\s*(?:!important)?$")  # a length, e.g. 0, 1px, .1em
+_TINY_LIMIT = {"px": 2.0, "pt": 1.5, "em": 0.15, "rem": 0.15, "%": 15.0, "vw": 0.1, "vh": 0.1, None: 0.0}
+_OFFSCREEN = re.compile(r"-\d{3,}(?:\.\d+)?(?:px|pt|em|rem|vw|vh)")
+# (css property, test of its value, reason for the report): any match hides the element and its content
+_HIDING_DECLS: tuple[tuple[str, Callable[[str], bool], str], ...] = (
+    ("display", lambda v: v.startswith("none"), "display:none"),
+    ("visibility", lambda v: v.startswith(("hidden", "collapse")), "visibility:hidden"),
+    ("font-size", lambda v: _tiny(v), "font-size:0 (or tiny)"),
+    ("opacity", lambda v: _tiny(v, opacity=True), "opacity:0"),
+    ("transform", lambda v: bool(re.search(r"scale[xy]?\(\s*-?0*\.?0+\s*[,)]", v)), "transform:scale(0)"),
+    ("clip-path", lambda v: bool(re.match(r"inset\(\s*(?:50|100)%", v)), "clip-path"),
+    ("text-indent", lambda v: bool(_OFFSCREEN.match(v)), "off-screen position"),
+    ("left", lambda v: bool(_OFFSCREEN.match(v)), "off-screen position"),
+    ("top", lambda v: bool(_OFFSCREEN.match(v)), "off-screen position"),
+)
+
+
+def _tiny(value: str, opacity: bool = False) -> bool:
+    """True for a CSS length (or opacity) too small to show text: 0, 1px, 0.1em, opacity 0.05."""
+    m = _TINY.match(value.strip())
+    if not m:
+        return False
+    try:
+        number = float(m.group(1))
+    except ValueError:
+        return False
+    if opacity:
+        return number <= (5.0 if m.group(2) == "%" else 0.05)
+    return number <= _TINY_LIMIT.get(m.group(2), 0.0)
+
+
+_MAX_DEPTH = 400  # deeper HTML is refused (the walk is recursive; real pages nest a few dozen levels)
+_SIMPLE_SELECTOR = re.compile(r"^([a-z][a-z0-9]*)?(?:([.#])([\w-]+))?$", re.I)
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_NAMED_COLORS = {
+    "white": "#ffffff", "snow": "#fffafa", "ghostwhite": "#f8f8ff", "whitesmoke": "#f5f5f5",
+    "floralwhite": "#fffaf0", "ivory": "#fffff0", "azure": "#f0ffff", "mintcream": "#f5fffa",
+    "honeydew": "#f0fff0", "seashell": "#fff5ee", "linen": "#faf0e6", "aliceblue": "#f0f8ff",
+    "black": "#000000", "red": "#ff0000", "green": "#008000", "blue": "#0000ff", "yellow": "#ffff00",
+    "gray": "#808080", "grey": "#808080", "silver": "#c0c0c0", "lightgray": "#d3d3d3", "lightgrey": "#d3d3d3",
+    "gainsboro": "#dcdcdc", "navy": "#000080", "maroon": "#800000", "purple": "#800080", "orange": "#ffa500",
+}
+_COLOR_TOKEN = re.compile(r"#[0-9a-f]{3,8}\b|rgba?\([^)]*\)|hsla?\([^)]*\)|\btransparent\b|\b[a-z]{3,20}\b", re.I)
+RGBA = tuple[float, float, float, float]
+_WHITE: RGBA = (255.0, 255.0, 255.0, 1.0)
+_BLACK: RGBA = (0.0, 0.0, 0.0, 1.0)
+_MIN_CONTRAST = 1.25  # text less distinct from its background than this is treated as hidden
+
+
+def _parse_color(value: str) -> RGBA | None:
+    """A CSS colour (hex, rgb/rgba, hsl/hsla, a common name, transparent) as RGBA; None if unknown."""
+    v = value.strip().lower().replace("!important", "").strip()
+    v = _NAMED_COLORS.get(v, v)
+    if v == "transparent":
+        return (0.0, 0.0, 0.0, 0.0)
+    if v.startswith("#") and len(v) in (4, 5, 7, 9) and re.fullmatch(r"#[0-9a-f]+", v):
+        h = v[1:]
+        if len(h) <= 4:
+            h = "".join(c * 2 for c in h)
+        alpha = int(h[6:8], 16) / 255 if len(h) == 8 else 1.0
+        return (float(int(h[0:2], 16)), float(int(h[2:4], 16)), float(int(h[4:6], 16)), alpha)
+    m = re.fullmatch(r"(rgba?|hsla?)\((.*)\)", v)
+    if not m:
+        return None
+    nums = re.findall(r"-?[\d.]+%?", m.group(2))
+    if len(nums) < 3:
+        return None
+
+    def num(s: str, scale: float) -> float:
+        try:
+            return float(s[:-1]) * scale / 100 if s.endswith("%") else float(s)
+        except ValueError:
+            return 0.0
+
+    alpha = min(1.0, max(0.0, num(nums[3], 1.0))) if len(nums) > 3 else 1.0
+    if m.group(1).startswith("rgb"):
+        r, g, b = (min(255.0, max(0.0, num(s, 255.0))) for s in nums[:3])
+        return (r, g, b, alpha)
+    import colorsys
+
+    hue, sat, light = num(nums[0], 360.0) % 360 / 360, num(nums[1], 1.0), num(nums[2], 1.0)
+    r, g, b = colorsys.hls_to_rgb(hue, min(1.0, max(0.0, light)), min(1.0, max(0.0, sat)))
+    return (r * 255, g * 255, b * 255, alpha)
+
+
+def _over(top: RGBA, below: RGBA) -> RGBA:
+    """``top`` composited over an opaque ``below``."""
+    a = top[3]
+    return (top[0] * a + below[0] * (1 - a), top[1] * a + below[1] * (1 - a), top[2] * a + below[2] * (1 - a), 1.0)
+
+
+def _contrast(fg: RGBA, bg: RGBA) -> float:
+    """WCAG contrast ratio of text colour ``fg`` (alpha applied) on opaque ``bg``: 1 (invisible) to 21."""
+
+    def lum(c: RGBA) -> float:
+        ch = [x / 255 for x in c[:3]]
+        lin = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in ch]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    a, b = sorted((lum(_over(fg, bg)), lum(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def _declarations(style: str) -> dict[str, str]:
+    out = {}
+    for decl in style.split(";"):
+        prop, sep, value = decl.partition(":")
+        if sep:
+            out[prop.strip().lower()] = value.strip().lower()
+    return out
+
+
+def _stylesheet(css: str) -> list[tuple[str | None, str | None, str | None, dict[str, str]]]:
+    """Rules with simple selectors (``tag``, ``.class``, ``#id``, ``tag.class``, ``tag#id``) from CSS text;
+    rules inside @media and the like, and compound selectors, are not applied."""
+    rules = []
+    css = re.sub(r"/\*.*?\*/", " ", css, flags=re.S)
+    for selectors, body in _CSS_RULE.findall(css):
+        decls = _declarations(body)
+        for sel in selectors.split(","):
+            m = _SIMPLE_SELECTOR.match(sel.strip())
+            if m and (m.group(1) or m.group(3)):
+                tag = m.group(1).lower() if m.group(1) else None
+                cls = m.group(3) if m.group(2) == "." else None
+                ident = m.group(3) if m.group(2) == "#" else None
+                rules.append((tag, cls, ident, decls))
+    return rules
 
 
 def load_html(path: Path, source: str, max_bytes: int) -> LoadedDocument:
-    """HTML: visible text and headings only; scripts, styles and hidden elements are dropped."""
-    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+    """HTML: visible text and headings only. Scripts, styles, and text a browser would not show (hidden by
+    attribute or CSS, or coloured like its background) are dropped, and counted in ``notes``."""
+    from collections import Counter
+
+    from bs4 import BeautifulSoup, NavigableString, Tag
+    from bs4.element import PreformattedString
 
     raw = _read_utf8(path, max_bytes)
     try:
@@ -140,65 +286,130 @@ def load_html(path: Path, source: str, max_bytes: int) -> LoadedDocument:
         raise LoadError(f"HTML parse error: {exc}") from exc
     title_tag = soup.find("title")
     title = title_tag.get_text(" ", strip=True) if title_tag else ""
+    rules = _stylesheet(" ".join(s.get_text() for s in soup.find_all("style")))
 
     parts: list[str] = []
     headings: list[Heading] = []
     length = 0
     line: list[str] = []
+    removed: Counter[str] = Counter()  # reason -> elements (or text runs) dropped
 
-    def flush() -> None:
+    def flush() -> str:
         nonlocal length
         words = " ".join(" ".join(line).split())
         line.clear()
         if not words:
-            return
+            return ""
         if parts:
             parts.append("\n\n")
             length += 2
         parts.append(words)
         length += len(words)
+        return words
 
-    def hidden(tag: Tag) -> bool:
+    def style_of(tag: Tag) -> dict[str, str]:
+        decls: dict[str, str] = {}
+        classes = set(tag.get("class") or [])
+        ident = tag.get("id")
+        for r_tag, r_cls, r_id, r_decls in rules:
+            if (r_tag in (None, tag.name) and (r_cls is None or r_cls in classes)
+                    and (r_id is None or r_id == ident)):
+                decls.update(r_decls)
+        decls.update(_declarations(str(tag.get("style") or "")))
+        return decls
+
+    def hiding_reason(tag: Tag, decls: dict[str, str]) -> str | None:
         if tag.name in _HIDDEN_TAGS:
-            return True
-        attrs = tag.attrs or {}
-        if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
-            return True
-        return bool(_HIDDEN_STYLE.search(str(attrs.get("style", ""))))
+            return f"<{tag.name}> element" if tag.name in _REPORTED_TAGS else ""
+        if tag.has_attr("hidden"):
+            return "hidden attribute"
+        if str(tag.get("aria-hidden", "")).lower() == "true":
+            return "aria-hidden"
+        for prop, hides, reason in _HIDING_DECLS:
+            if prop in decls and hides(decls[prop]):
+                return reason
+        return None
 
-    def walk(node: Tag) -> None:
+    def colours(tag: Tag, decls: dict[str, str], fg: RGBA, bg: RGBA | None) -> tuple[RGBA, RGBA | None]:
+        """Text and background colour inside ``tag`` (background None: unknown, e.g. an image)."""
+        color = decls.get("color") or (str(tag.get("color")) if tag.name == "font" else None)
+        fg = (_parse_color(color) if color else None) or fg
+        back = decls.get("background-color") or decls.get("background") or tag.get("bgcolor")
+        if back:
+            back = str(back)
+            parsed = next((c for t in _COLOR_TOKEN.findall(back) if (c := _parse_color(t)) is not None), None)
+            if parsed is not None and parsed[3] > 0:
+                bg = _over(parsed, bg) if bg is not None else (parsed if parsed[3] == 1 else None)
+            elif "url(" in back or "gradient" in back:
+                bg = None
+        if "url(" in decls.get("background-image", "") or "gradient" in decls.get("background-image", ""):
+            bg = None
+        return fg, bg
+
+    def walk(node: Tag, fg: RGBA, bg: RGBA | None, depth: int = 0) -> None:
+        if depth > _MAX_DEPTH:
+            raise LoadError(f"HTML nested more than {_MAX_DEPTH} elements deep")
         for child in node.children:
-            if isinstance(child, Comment):
+            if isinstance(child, PreformattedString):  # comments, doctype, CDATA, processing instructions
                 continue
             if isinstance(child, NavigableString):
-                line.append(str(child))
+                text = _INVISIBLE.sub("", str(child))
+                if text != str(child):
+                    removed["invisible Unicode tag/bidi-control characters"] += 1
+                if text.strip() and bg is not None and _contrast(fg, bg) < _MIN_CONTRAST:
+                    removed["text coloured like its background"] += 1
+                    continue
+                line.append(text)
                 continue
-            if not isinstance(child, Tag) or hidden(child):
+            if not isinstance(child, Tag):
                 continue
+            decls = style_of(child)
+            reason = hiding_reason(child, decls)
+            if reason is not None:
+                if reason and child.get_text().strip():
+                    removed[reason] += 1
+                continue
+            child_fg, child_bg = colours(child, decls, fg, bg)
             name = child.name or ""
             if re.fullmatch(r"h[1-6]", name):
                 flush()
-                text = " ".join(child.get_text(" ").split())
+                walk(child, child_fg, child_bg, depth + 1)
+                text = flush()
                 if text:
-                    line.append(text)
-                    flush()
                     headings.append(Heading(length - len(text), length, int(name[1]), text))
                 continue
             block = name in _BLOCK_TAGS
             if block:
                 flush()
-            walk(child)
+            walk(child, child_fg, child_bg, depth + 1)
             if block:
                 flush()
 
-    walk(soup.body or soup)
+    fg, bg = _BLACK, _WHITE
+    for outer in (soup.find("html"), soup.body):
+        if isinstance(outer, Tag):
+            fg, bg = colours(outer, style_of(outer), fg, bg)
+    walk(soup.body or soup, fg, bg)
     flush()
     text = "".join(parts)
     if not text.strip():
         raise LoadError("no visible text in HTML")
     if not title:
         title = next((h.text for h in headings if h.level == 1), _title_from_stem(path))
-    return LoadedDocument(source=source, title=title, text=text, format="html", headings=headings)
+    scripts = len(soup.find_all("script"))
+    if scripts:
+        removed["<script> element"] = scripts
+    notes = []
+    if removed:
+        notes.append("dropped hidden or executable content: "
+                     + ", ".join(f"{reason} ({n})" for reason, n in sorted(removed.items())))
+    handlers = sum(1 for t in soup.find_all(True) for a in t.attrs if a.lower().startswith("on"))
+    js_links = sum(1 for t in soup.find_all(href=True) if str(t["href"]).strip().lower().startswith("javascript:"))
+    if handlers:
+        notes.append(f"ignored {handlers} event-handler attribute(s)")
+    if js_links:
+        notes.append(f"ignored {js_links} javascript: link(s) (their text is kept)")
+    return LoadedDocument(source=source, title=title, text=text, format="html", headings=headings, notes=notes)
 
 
 def load_pdf(path: Path, source: str, max_bytes: int) -> LoadedDocument:

@@ -56,6 +56,7 @@ class IngestReport:
     embedded: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    neutralised: list[dict[str, str]] = field(default_factory=list)  # indexed, minus what the loader dropped
     changed_documents: list[str] = field(default_factory=list)
     deleted_documents: list[str] = field(default_factory=list)
     orphans_removed: int = 0
@@ -78,6 +79,15 @@ def _stored(c: Chunk) -> StoredChunk:
                        c.text, c.page)
 
 
+def _skip(report: IngestReport, keep: dict[str, DocumentEntry], source: str, old: DocumentEntry | None,
+          reason: str) -> None:
+    """Report ``source`` as skipped; a previously indexed version stays committed (and keeps its vectors)."""
+    report.skipped.append({"source": source, "reason": reason + ("; keeping the previously indexed version"
+                                                                 if old else "")})
+    if old:
+        keep[source] = old
+
+
 def scan_corpus(corpus: Path) -> tuple[list[tuple[str, Path]], list[dict[str, str]]]:
     """Supported files under ``corpus`` (recursive, sorted, hidden entries ignored) and unsupported ones."""
     files, skipped = [], []
@@ -90,7 +100,10 @@ def scan_corpus(corpus: Path) -> tuple[list[tuple[str, Path]], list[dict[str, st
                 continue
             path = Path(root) / name
             source = path.relative_to(corpus).as_posix()
-            if not path.is_file():
+            if not path.is_file():  # FIFO, socket, device or broken link: never opened (a FIFO would block)
+                if path.suffix.lower() in SUPPORTED_SUFFIXES and (path.exists() or path.is_symlink()):
+                    skipped.append({"source": source, "reason": "not a regular file (FIFO, socket, device or "
+                                                                "broken link)"})
                 continue
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 files.append((source, path))
@@ -125,14 +138,21 @@ def run_ingest(
     index_dir = settings.resolved_index_dir()
     corpus = settings.resolved_corpus_dir()
     lock = acquire_lock(index_dir)
+    own_client = client is None
+    holder: dict = {}
     try:
         return _ingest_locked(settings, full, embedder or Embedder(settings), progress, client, index_dir,
-                              corpus, t0)
+                              corpus, t0, holder)
     finally:
         lock.release()
+        if own_client and holder.get("client") is not None and not settings.chroma_url:
+            try:  # release the embedded store so readers in this process reopen it fresh
+                holder["client"].close()
+            except Exception:  # noqa: BLE001
+                pass
 
 
-def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus, t0) -> IngestReport:
+def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus, t0, holder) -> IngestReport:
     report = IngestReport()
     manifest = Manifest(index_dir / MANIFEST_FILE)
     meta = manifest.meta()
@@ -158,7 +178,8 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
             collection_name = f"{settings.collection}-g{full_generation}"
     else:
         collection_name = old_collection
-    previous = {} if full else manifest.documents()
+    prior = manifest.documents()
+    previous = {} if full else prior
     files, skipped = scan_corpus(corpus)
     report.skipped = skipped
     seen: set[str] = set()
@@ -172,14 +193,17 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
             if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
                 keep_docs[source] = old
                 continue
+            if st.st_size > settings.max_file_bytes:  # refused before it is read whole to be hashed
+                _skip(report, keep_docs, source, old, f"file too large ({st.st_size:,} bytes > limit "
+                                                      f"{settings.max_file_bytes:,}; UCA_MAX_FILE_BYTES)")
+                continue
             raw = path.read_bytes()
         except FileNotFoundError:
             seen.discard(source)  # vanished during the scan: treat as deleted
+            report.skipped.append({"source": source, "reason": "file disappeared during the scan; treated as deleted"})
             continue
         except OSError as exc:
-            report.skipped.append({"source": source, "reason": f"cannot read file: {exc.strerror or exc}"})
-            if old:
-                keep_docs[source] = old
+            _skip(report, keep_docs, source, old, f"cannot read file: {exc.strerror or exc}")
             continue
         digest = hashlib.sha256(raw).hexdigest()
         if old and old.content_hash == digest:
@@ -188,13 +212,13 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
             continue
         try:
             doc = load_document(path, source, settings.max_file_bytes)
-        except LoadError as exc:
-            reason = str(exc) + ("; keeping the previously indexed version" if old else "")
-            report.skipped.append({"source": source, "reason": reason})
-            if old:
-                keep_docs[source] = old
+            chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+        except Exception as exc:  # noqa: BLE001 - one bad file is skipped with its reason, never the whole ingest
+            _skip(report, keep_docs, source, old,
+                  str(exc) if isinstance(exc, LoadError) else f"cannot be loaded ({type(exc).__name__}: {exc})")
             continue
-        chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+        if doc.notes:
+            report.neutralised.append({"source": source, "reason": "; ".join(doc.notes)})
         if not chunks:
             report.skipped.append({"source": source, "reason": "no text to index"})
             if old:  # as for a load error: its old chunks stay committed, so their vectors must stay too
@@ -205,7 +229,7 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         changed[source] = (entry, chunks)
 
     deleted = sorted(s for s in previous if s not in seen)
-    old_ids = {cid for d in previous.values() for cid in d.chunk_ids}
+    old_ids = {cid for d in prior.values() for cid in d.chunk_ids}
     new_ids: set[str] = {cid for d in keep_docs.values() for cid in d.chunk_ids}
     all_new_chunks = [c for _, chunks in changed.values() for c in chunks]
     new_ids.update(c.id for c in all_new_chunks)
@@ -234,7 +258,7 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         return report
 
     # 1. vectors first (Chroma becomes a superset of what will be committed)
-    client = client or chroma_client(settings)
+    client = holder["client"] = client or chroma_client(settings)
     collection = get_collection(client, collection_name, create=True)
     manifest.set_meta({"dirty": "1", "pending_collection": collection_name,
                        "pending_config": json.dumps(config, sort_keys=True)})

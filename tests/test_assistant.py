@@ -53,7 +53,7 @@ def test_hope_head_office_is_brussels_with_citation(bot):
     assert cited.section == "HOPE, European Hospital and Healthcare Federation"
     assert cited.supported and a.flagged == 0
     assert cited.text[cited.sentence_start:cited.sentence_end] == cited.sentence
-    assert "[%d]" % cited.n in a.text
+    assert f"[{cited.n}]" in a.text
 
 
 @pytest.mark.parametrize("question", [
@@ -160,7 +160,8 @@ def test_cli_ask_json(settings):
     data = json.loads(out.stdout)
     assert not data["refused"] and "Brussels" in data["text"]
     assert any("Brussels" in c["text"] for c in data["citations"])
-    assert {"n", "source", "section", "text", "start", "end", "sentence_start", "sentence_end"} <= set(data["citations"][0])
+    keys = {"n", "source", "section", "text", "start", "end", "sentence_start", "sentence_end"}
+    assert keys <= set(data["citations"][0])
     out = _uca("ask", "--json", "What is the capital of Australia?", env=env)
     data = json.loads(out.stdout)
     assert data["refused"] and data["citations"] == []
