@@ -29,7 +29,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-chat.png"
 LEAK_URL = "http://127.0.0.1:9/"
-QUEUE_SIZE = 4  # small, so that a burst overflows it; the tests themselves never queue more than two events
+QUEUE_SIZE = 4  # small (the burst behaviour is tested by tests/test_load.py); these tests queue at most two events
 
 HOSTILE_DOC = """# Zorblax Institute
 
@@ -150,24 +150,6 @@ def test_ask_api_reports_bad_questions_as_error_objects(client):
 def test_only_ask_is_a_public_endpoint(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert list(endpoints) == ["/ask"]
-
-
-def test_a_burst_beyond_the_queue_is_told_to_try_again_and_the_server_recovers(client):
-    from gradio_client.utils import QueueError
-
-    jobs = [client.submit(f"Where is HOPE's head office? ({i})", api_name="/ask") for i in range(4 * QUEUE_SIZE)]
-    answered, busy = 0, []
-    for job in jobs:
-        try:
-            result = job.result(timeout=180)
-        except QueueError as exc:
-            busy.append(str(exc))
-        else:
-            assert "Brussels" in result["text"]
-            answered += 1
-    assert answered >= 1
-    assert busy and all("try again" in m.lower() for m in busy), busy
-    assert "Brussels" in client.predict("Where is HOPE's head office?", api_name="/ask")["text"]
 
 
 # -- the browser
