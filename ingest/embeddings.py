@@ -60,9 +60,10 @@ def resolve_model_path(name: str) -> str:
 
 
 def encoder_dir(settings: Settings) -> Path:
-    """Where the ONNX export of the embedding model lives (inside the index folder)."""
+    """Where the ONNX export of the embedding model lives: a machine-wide cache (``UCA_CACHE_DIR``), keyed by
+    the model name, so it is exported once per machine, not once per index."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", settings.embedding_model).strip("_")[:80] or "model"
-    return settings.resolved_index_dir() / "encoder" / slug
+    return settings.cache_dir.expanduser().resolve() / "encoders" / slug
 
 
 class Embedder:
@@ -70,7 +71,7 @@ class Embedder:
 
     Backends (``UCA_EMBEDDING_BACKEND``): ``torch`` (sentence-transformers), ``onnx`` / ``onnx-int8`` (the
     model exported once to ONNX and run with onnxruntime, see ``ingest.onnx_encoder``), and ``auto`` (the
-    default): ONNX when the index folder already holds the export (written by ``uca ingest``), else torch.
+    default): ONNX when the machine's cache already holds the export (written by ``uca ingest``), else torch.
     The ONNX path never imports torch, which is what makes a cold ``uca ask`` fast.
     """
 

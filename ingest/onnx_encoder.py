@@ -70,9 +70,13 @@ def export_onnx(st_model, out_dir: Path, name: str) -> Path:
         info = {"model": name, "max_seq_length": int(st_model.max_seq_length or 256),
                 "pad_id": int(tokenizer.pad_token_id or 0)}
         (tmp / INFO_FILE).write_text(json.dumps(info), encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
+        if out_dir.exists() and not (out_dir / INFO_FILE).exists():
+            shutil.rmtree(out_dir, ignore_errors=True)  # a partial export (never made by os.replace)
+        try:
+            os.replace(tmp, out_dir)
+        except OSError:
+            if not (out_dir / INFO_FILE).exists():  # another process won the race: keep its export
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(100, ge=0)
     max_file_bytes: int = Field(50_000_000, ge=1)
     collection: str = "uca_chunks"
+    cache_dir: Path = Path("~/.cache/uca")  # machine-wide caches (the ONNX export of the embedding model)
     chroma_url: str | None = None
 
     # retrieval
