@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -64,6 +65,21 @@ class IngestReport:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+GET_BATCH = 5000
+
+
+def existing_ids(collection: Any, ids: list[str], batch: int | None = None) -> set[str]:
+    """The ids among ``ids`` that the collection already holds.
+
+    Asked in slices: Chroma's SQLite refuses one ``get`` with more than 32,766 ids ("too many SQL
+    variables"), which a first ingest of a large corpus would otherwise hit."""
+    step = batch or GET_BATCH
+    found: set[str] = set()
+    for i in range(0, len(ids), step):
+        found.update(collection.get(ids=ids[i : i + step], include=[])["ids"])
+    return found
 
 
 def _crash_point(stage: str) -> None:
@@ -264,7 +280,7 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
                        "pending_config": json.dumps(config, sort_keys=True)})
     embed_chunks = [c for c in all_new_chunks if c.id in added_ids or full or not built]
     if embed_chunks:
-        existing = set(collection.get(ids=[c.id for c in embed_chunks], include=[])["ids"])
+        existing = existing_ids(collection, [c.id for c in embed_chunks])
         todo = [c for c in embed_chunks if c.id not in existing]
         # identical chunk ids within one run (never expected) are embedded once
         unique: dict[str, Chunk] = {}

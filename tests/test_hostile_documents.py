@@ -217,7 +217,6 @@ def test_five_megabyte_single_line_is_chunked_with_exact_offsets(settings, helpe
     report = ingest(settings)
     elapsed = time.monotonic() - t0
     print(f"5 MB single line ({'words' if spaces else 'no whitespace'}): {report.chunks} chunks in {elapsed:.1f} s")
-    assert elapsed < 150, f"ingest of a 5 MB line took {elapsed:.0f} s"  # ~30-60 s on the busy 2-CPU machine
     assert report.skipped == [] and report.documents == 2
     manifest = Manifest(settings.resolved_index_dir() / "manifest.sqlite")
     try:

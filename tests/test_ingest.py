@@ -442,12 +442,11 @@ def test_real_first_ingest_reports_the_corpus(real_index):
 
 
 @pytest.mark.slow
-def test_real_second_ingest_is_free_and_fast(real_index):
+def test_real_second_ingest_does_no_work(real_index):
+    # how fast it is is measured by `uca bench` (no-op ratio), not asserted here: timings vary with load
     second = real_index["second"]
     assert second["embedded"] == 0 and second["added"] == 0 and second["removed"] == 0
     assert second["unchanged_documents"] == 1 and second["chunks"] == real_index["first"]["chunks"]
-    assert real_index["second_wall"] < real_index["first_wall"] / 5, (
-        real_index["first_wall"], real_index["second_wall"])
 
 
 @pytest.mark.slow
@@ -515,3 +514,25 @@ def test_uca_ingest_check_cli(two_docs, fake_embedder, helpers):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["ok"] and report["clean"] and report["manifest_chunks"] == report["vector_chunks"] > 10
+
+
+@pytest.mark.slow
+def test_existing_ids_asks_chroma_in_slices_beyond_sqlite_variable_limit(tmp_path):
+    # a first ingest of a corpus of more than ~32k chunks asks Chroma which of its new ids it already has;
+    # one `get` with that many ids fails in Chroma's SQLite ("too many SQL variables")
+    import chromadb
+    import numpy as np
+
+    from ingest.pipeline import existing_ids
+
+    client = chromadb.PersistentClient(path=str(tmp_path / "chroma"))
+    collection = client.get_or_create_collection("many-ids", embedding_function=None)
+    ids = [f"c{i}" for i in range(33_000)]
+    step = client.get_max_batch_size()
+    for i in range(0, len(ids), step):
+        part = ids[i : i + step]
+        collection.add(ids=part, embeddings=np.ones((len(part), 2), dtype=np.float32))
+    asked = ids + [f"new{i}" for i in range(10)]
+    assert existing_ids(collection, asked) == set(ids)
+    assert existing_ids(collection, asked[:50], batch=7) == set(ids[:50])
+    assert existing_ids(collection, []) == set()
