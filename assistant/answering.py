@@ -15,7 +15,7 @@ import numpy as np
 
 from assistant.citations import Sentence, passage_sentences
 from assistant.results import Passage
-from ingest.lexical import tokenize
+from ingest.lexical import STOP_WORDS, tokenize
 from ingest.settings import Settings
 
 REFUSAL_TEXT = "The documents do not cover this question, so I cannot answer it from them."
@@ -120,17 +120,16 @@ def sub_questions(question: str) -> list[str]:
 
 # words that frame a question rather than carry its subject ("which kinds of...", "listed on the page")
 _FRAME = frozenset("kind kinds type types sort sorts listed mentioned mention page document documents text say says "
-                   "according exactly called named particular specific main".split())
+                   "according exactly called named particular specific main many much long whose ways way year "
+                   "years number take make does did".split())
 _WORDS = re.compile(r"[^\W\d_][\w-]+")
 
 
 def content_words(text: str) -> list[str]:
     """Distinct lower-case content words (stop words dropped), in order."""
-    from ingest.lexical import _STOP
-
     out = []
     for w in _WORDS.findall(text.lower().replace("’", "'")):
-        if w not in _STOP and w not in _FRAME and len(w) > 2 and w not in out:
+        if w not in STOP_WORDS and w not in _FRAME and len(w) > 2 and w not in out:
             out.append(w)
     return out
 
@@ -151,6 +150,71 @@ def soft_coverage(question: str, passages: list[Passage], embed: Callable[[list[
     if weights.sum() <= 0:
         return float(best.mean())
     return float((best * weights).sum() / weights.sum())
+
+
+_QUANTITY_Q = re.compile(r"\b(?:how (?:many|much)|number of)\s+(.*)", re.I | re.S)
+_NP_END = frozenset("do does did is are was were has have had will would can could should may might be been being "
+                    "of in on at by for to from with per within among across the a an that which who there "
+                    "this these those".split())
+_PRONOUNS = frozenset("them they it these those he she we you us".split())
+_YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
+_NUMBER_WORD = frozenset("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                         "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+                         "hundred hundreds thousand thousands million millions billion billions dozen dozens "
+                         "half quarter".split())
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_][\w'-]*")
+
+
+def quantity_head(question: str, french: bool = False) -> str | None:
+    """The noun a "how many / how much" question counts ("How many Unicancer centers are..." -> "centers"),
+    or None when the question does not count anything nameable ("How many of them...", not a count).
+
+    English noun phrases end with their head, so the last word before a verb or preposition is taken; French
+    questions arrive as English keywords in French word order ("how many experts Unicancer..."), whose head
+    comes first."""
+    m = _QUANTITY_Q.search(question)
+    if not m:
+        return None
+    words: list[str] = []
+    for w in re.findall(r"[^\W\d_][\w'-]*", m.group(1).lower()):
+        if w in _NP_END or w in _PRONOUNS or len(words) == 4:
+            break
+        if words and len(w) > 5 and w.endswith("ed"):  # "patients treated", "trials promoted"
+            break
+        words.append(w)
+        if french:
+            break
+    words = [w for w in words if w not in STOP_WORDS]
+    return words[-1] if words else None
+
+
+def _is_quantity(token: str) -> bool:
+    if token[0].isdigit():
+        return not _YEAR.match(token)  # a year is a date, not a count
+    return token.lower() in _NUMBER_WORD
+
+
+def quantity_evidence(question: str, passages: list[Passage], embed: Callable[[list[str]], np.ndarray],
+                      french: bool = False, window: int = 8, min_sim: float = 0.75) -> bool | None:
+    """For a counting question, whether some passage gives a number within ``window`` words of the counted
+    noun (or a word whose embedding similarity to it is at least ``min_sim``: "organisations" for
+    "organizations"). None when the question counts nothing. A multi-part question has evidence when any of
+    its counting parts has: "How many employees..." over a page that counts projects and experts has none."""
+    heads = [h for h in (quantity_head(part, french) for part in sub_questions(question)) if h]
+    if not heads:
+        return None
+    near: set[str] = set()
+    for p in passages:
+        tokens = _TOKEN.findall(p.text)
+        for i, tok in enumerate(tokens):
+            if _is_quantity(tok):
+                near.update(t.lower() for t in tokens[max(0, i - window) : i + window + 1]
+                            if not t[0].isdigit() and t.lower() not in STOP_WORDS)
+    if not near:
+        return False
+    words = sorted(near)
+    sims = embed(heads) @ embed(words).T
+    return bool((sims.max(axis=1) >= min_sim).any())
 
 
 def answerability(scored: list[Scored], coverage: float, weight: float = 0.5) -> float:

@@ -20,6 +20,7 @@ from assistant.answering import (
     llm_condense,
     llm_stream,
     make_chat_model,
+    quantity_evidence,
     score_sentences,
     soft_coverage,
 )
@@ -171,7 +172,8 @@ class Assistant:
             query = rewrite_followup(focus_question(q), history)
         timings["rewrite"] = time.perf_counter() - t0
 
-        if s.translate_queries and looks_french(query):
+        french = s.translate_queries and looks_french(query)
+        if french:
             query = to_english_keywords(query) or query
         t1 = time.perf_counter()
         passages = self.retriever.retrieve(query, k=k or s.top_k, source=source)
@@ -183,9 +185,12 @@ class Assistant:
         coverage = soft_coverage(query, passages, self.vectors, self.retriever.view.lexical.idf)
         signals = {"best_cos": round(max((x.cos for x in scored), default=0.0), 4), "coverage": round(coverage, 4)}
         confidence = answerability(scored, coverage, float(self.thresholds.get("refusal_weight", 0.5)))
+        counted = quantity_evidence(query, passages, self.vectors, french=french)
+        if counted is not None:
+            signals["quantity_evidence"] = counted
         timings["score"] = time.perf_counter() - t2
         threshold = float(self.thresholds["refusal_threshold"])
-        if not passages or confidence < threshold:
+        if not passages or confidence < threshold or counted is False:
             timings["total"] = time.perf_counter() - t0
             yield Answer(question=q, query=query, text=REFUSAL_TEXT, refused=True, mode=mode, passages=passages,
                          confidence=round(confidence, 4), signals=signals, timings=_round(timings))

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 BASELINE_FILE = Path(__file__).resolve().parent / "baseline.json"
-GATED = ("hit@5", "mrr@10", "must_include_accuracy", "refusal_accuracy")
+GATED = ("hit@5", "mrr@10", "must_include_accuracy", "refusal_accuracy", "false_refusal_rate")
+LOWER_IS_BETTER = frozenset({"false_refusal_rate"})
 TOLERANCE = 0.02
 RECORDED = ("hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "recall@5", "must_include_accuracy", "refusal_accuracy",
             "false_refusal_rate", "citation_precision", "flagged_claim_rate", "decision_accuracy", "n_questions")
@@ -33,7 +34,8 @@ def write_baseline(baseline: dict, path: Path = BASELINE_FILE) -> None:
 
 
 def compare(results: dict, baseline: dict) -> list[str]:
-    """Regressions: each gated metric below its baseline value minus the tolerance (empty list = pass)."""
+    """Regressions: each gated metric below its baseline value minus the tolerance (above plus the tolerance
+    for a rate where lower is better: false refusals); an empty list is a pass."""
     problems = []
     for key in ("split", "mode", "k"):
         if results.get(key) != baseline.get(key):
@@ -43,6 +45,9 @@ def compare(results: dict, baseline: dict) -> list[str]:
         base, value = baseline["metrics"].get(metric), results.get(metric)
         if base is None:
             continue
-        if value is None or value < base - tol - 1e-9:
+        if metric in LOWER_IS_BETTER:
+            if value is None or value > base + tol + 1e-9:
+                problems.append(f"{metric} = {value} is above the baseline {base} + {tol}")
+        elif value is None or value < base - tol - 1e-9:
             problems.append(f"{metric} = {value} is below the baseline {base} - {tol}")
     return problems

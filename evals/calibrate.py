@@ -3,8 +3,11 @@
 Refusal: the assistant refuses when ``w * best_cos + (1 - w) * coverage < threshold``. The signals of every
 calibration question are collected once; ``w`` runs over 0..1 (step 0.05) and the threshold over the midpoints
 between observed confidences; the pair with the best balanced accuracy (refusal accuracy on unanswerable
-questions, 1 - false-refusal rate on answerable ones) wins, ties going to the lower false-refusal rate, then
-to the widest margin between the threshold and the nearest question.
+questions, 1 - false-refusal rate on answerable ones) among those that refuse at most ``MAX_FALSE_REFUSAL``
+(5 %) of the answerable calibration questions wins, ties going to the lower false-refusal rate, then to the
+widest margin between the threshold and the nearest question. A counting question ("How many employees...")
+whose passages give no number near the counted noun is refused whatever the threshold (see
+``assistant.answering.quantity_evidence``), and is counted so here.
 
 Support: labelled (claim, passage) pairs, built from the calibration questions' gold spans and the index's
 chunks: positives are each sentence of a gold span (and its first clause) with the chunk containing it;
@@ -30,6 +33,7 @@ from evals.dataset import EvalItem, overlaps
 from evals.runner import EvalContext, Progress, ask_items
 from evals.split import SEED, select
 
+MAX_FALSE_REFUSAL = 0.05  # the product's target: at most 1 answerable question in 20 refused
 WEIGHT_GRID = [round(0.05 * i, 2) for i in range(21)]
 COS_GRID = [round(0.01 * i, 2) for i in range(101)]
 LEX_GRID = [round(0.05 * i, 2) for i in range(21)]
@@ -64,18 +68,20 @@ def fit_refusal(signals: Sequence[dict], answerable: Sequence[bool], max_false_r
     cos = np.array([s["best_cos"] for s in signals], dtype=float)
     cov = np.array([s["coverage"] for s in signals], dtype=float)
     ans = np.array(answerable, dtype=bool)
+    # refused whatever the threshold: a counting question with no number near the counted noun
+    forced = np.array([s.get("quantity_evidence") is False for s in signals], dtype=bool)
     if not len(cos):
         raise ValueError("no calibration questions with signals")
     best: tuple | None = None
     for w in WEIGHT_GRID:
-        conf = w * cos + (1 - w) * cov
-        values = np.unique(conf)
+        conf = np.where(forced, -1.0, w * cos + (1 - w) * cov)
+        values = np.unique(conf[~forced]) if (~forced).any() else np.array([0.0])
         cands = np.concatenate([[values[0] - 0.01], (values[:-1] + values[1:]) / 2, [values[-1] + 0.01]])
         for t in cands:
             bal, ra, fr = refusal_rates(conf, ans, float(t))
             if max_false_refusal is not None and fr > max_false_refusal + 1e-12:
                 continue
-            margin = float(np.min(np.abs(conf - t)))
+            margin = float(np.min(np.abs(conf[~forced] - t))) if (~forced).any() else 0.0
             key = (round(bal, 9), -round(fr, 9), margin)
             if best is None or key > best[0]:
                 best = (key, w, float(t), bal, ra, fr, margin)

@@ -36,7 +36,8 @@ def register(sub) -> None:
     p.add_argument("--thresholds-out", type=Path, metavar="FILE",
                    help="where --calibrate writes (default: UCA_THRESHOLDS_FILE or assistant/calibration.json)")
     p.add_argument("--max-false-refusal", type=float, metavar="RATE",
-                   help="--calibrate: only thresholds refusing at most this share of answerable questions")
+                   help="--calibrate: only thresholds refusing at most this share of answerable questions "
+                        "(default 0.05, the product's target; 1 lifts the cap)")
     p.add_argument("--baseline", type=Path, metavar="FILE", help="baseline file (default: evals/baseline.json)")
     p.add_argument("--cache", type=Path, metavar="DIR", help="BEIR index cache (default: UCA_BEIR_CACHE_DIR)")
     p.add_argument("--tune", action="store_true",
@@ -134,14 +135,15 @@ def _evaluate(args: argparse.Namespace, settings) -> int:
 
 
 def _calibrate(args: argparse.Namespace, settings) -> int:
-    from evals.calibrate import calibrate, default_thresholds_path, write_thresholds
+    from evals.calibrate import MAX_FALSE_REFUSAL, calibrate, default_thresholds_path, write_thresholds
 
     if args.split not in (None, "calibration"):
         raise ValueError("--calibrate always uses the calibration split")
     ctx = _context(args, settings)
     update, close = _progress(args, "calibration questions")
     try:
-        thresholds = calibrate(ctx, progress=update, max_false_refusal=args.max_false_refusal)
+        cap = MAX_FALSE_REFUSAL if args.max_false_refusal is None else args.max_false_refusal
+        thresholds = calibrate(ctx, progress=update, max_false_refusal=cap)
     finally:
         close()
     path = args.thresholds_out or settings.thresholds_file or default_thresholds_path()

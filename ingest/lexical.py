@@ -31,6 +31,7 @@ _STOP = frozenset(
     est sont a ont pour par sur dans avec il elle ils elles on nous vous je tu son sa ses leur leurs y
     ne pas plus comment pourquoi quand combien dont se s qu c n est-ce""".split()
 )
+STOP_WORDS = _STOP  # English and French function words, shared with the assistant
 
 
 def _fold(text: str) -> str:

@@ -68,6 +68,27 @@ def test_questions_the_documents_do_not_answer_are_refused(bot, question):
     assert "do not cover" in a.text
 
 
+@pytest.mark.parametrize("question", [
+    "How many nurses work in Unicancer centres?",
+    "How many beds do Unicancer hospitals have?",
+])
+def test_counting_questions_without_a_count_in_the_documents_are_refused(bot, question):
+    # the page is full of numbers about Unicancer, none of them near "nurses" or "beds"
+    a = bot.ask(question)
+    assert a.refused and a.signals.get("quantity_evidence") is False, (a.text, a.signals)
+    assert a.citations == []
+
+
+@pytest.mark.parametrize(("question", "count"), [
+    ("How many organisations does HOPE include?", "35"),
+    ("How many pilot regions does CCI4EU cover?", "9"),
+])
+def test_counting_questions_answered_with_the_count(bot, question, count):
+    a = bot.ask(question)
+    assert not a.refused and a.signals.get("quantity_evidence") is True, (a.text, a.signals)
+    assert count in a.text and a.citations
+
+
 def test_partnerships_list(bot):
     a = bot.ask("Which international partnerships does Unicancer lead?")
     assert not a.refused

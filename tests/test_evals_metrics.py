@@ -237,6 +237,18 @@ def test_refusal_fit_with_a_false_refusal_cap():
     assert 0.2 < capped["refusal_threshold"] < 0.5
 
 
+def test_refusal_fit_counts_questions_refused_for_want_of_a_count():
+    # the unanswerable 0.6 is a counting question with no count in its passages: refused whatever the
+    # threshold, so the fit no longer has to refuse the answerable 0.5 to catch it
+    conf = [0.2, 0.5, 0.6, 0.9]
+    answerable = [False, True, False, True]
+    signals = [{"best_cos": c, "coverage": c} for c in conf]
+    signals[2]["quantity_evidence"] = False
+    fit = fit_refusal(signals, answerable)
+    assert (fit["refusal_accuracy"], fit["false_refusal_rate"]) == (1.0, 0.0)
+    assert 0.2 < fit["refusal_threshold"] < 0.5
+
+
 def test_support_fit_on_labelled_pairs():
     pairs = [
         {"cos": 0.9, "lex": 0.9, "grounded": True, "label": True, "kind": "gold"},
@@ -321,6 +333,10 @@ def test_committed_baseline_is_complete_and_the_comparison_fails_below_tolerance
     assert compare(within, base) == []
     below = {**same, "mrr@10": base["metrics"]["mrr@10"] - tol - 0.01}
     assert [p for p in compare(below, base) if p.startswith("mrr@10")]
+    # false refusals: lower is better, so the gate fails above the baseline plus the tolerance
+    more_refused = {**same, "false_refusal_rate": base["metrics"]["false_refusal_rate"] + tol + 0.01}
+    assert [p for p in compare(more_refused, base) if p.startswith("false_refusal_rate")]
+    assert compare({**same, "false_refusal_rate": 0.0}, base) == []
     other_split = {**same, "split": "all"}
     assert any("not comparable" in p for p in compare(other_split, base))
 
