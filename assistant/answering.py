@@ -15,7 +15,7 @@ import numpy as np
 
 from assistant.citations import Sentence, passage_sentences
 from assistant.results import Passage
-from ingest.lexical import STOP_WORDS, tokenize
+from ingest.lexical import STOP_WORDS, content_words, tokenize
 from ingest.settings import Settings
 
 REFUSAL_TEXT = "The documents do not cover this question, so I cannot answer it from them."
@@ -52,8 +52,12 @@ def _weighted_share(qtoks: set[str], found: set[str], idf: Callable[[str], float
 
 
 def score_sentences(question: str, passages: list[Passage], embed: Callable[[list[str]], np.ndarray],
-                    query_vec: np.ndarray, idf: Callable[[str], float] = lambda t: 1.0) -> list[Scored]:
-    """Every answer-worthy sentence of the passages, scored by embedding similarity and word overlap."""
+                    query_vec: np.ndarray, idf: Callable[[str], float] = lambda t: 1.0,
+                    stored: dict[str, dict[tuple[int, int], np.ndarray]] | None = None) -> list[Scored]:
+    """Every answer-worthy sentence of the passages, scored by embedding similarity and word overlap.
+
+    ``stored``: sentence vectors that ingest computed ({chunk id: {(start, end): vector}}); a sentence
+    without one is embedded here, with its heading path."""
     qtoks = set(tokenize(question))
     cands: list[tuple[int, Sentence]] = []
     coverage: dict[int, float] = {}
@@ -71,7 +75,14 @@ def score_sentences(question: str, passages: list[Passage], embed: Callable[[lis
         return []
     # a sentence is embedded with its heading path, so that "Its head office is located in Brussels."
     # knows it is about HOPE
-    vecs = embed([_in_context(passages[n - 1], s) for n, s in cands])
+    stored = stored or {}
+    found = [stored.get(passages[n - 1].id, {}).get((s.start, s.end)) for n, s in cands]
+    todo = [i for i, v in enumerate(found) if v is None]
+    if todo:
+        fresh = embed([_in_context(passages[cands[i][0] - 1], cands[i][1]) for i in todo])
+        for i, v in zip(todo, fresh, strict=True):
+            found[i] = v
+    vecs = np.vstack(found)
     cos = vecs @ query_vec
     want = expected_answer_type(question)
     out = []
@@ -116,22 +127,6 @@ def sub_questions(question: str) -> list[str]:
     """The parts of a multi-part question ("Where is X, and what seat does Y hold?")."""
     parts = [p.strip(" ,?") for p in _SUBQ.split(question) if p.strip(" ,?")]
     return parts if len(parts) > 1 else [question]
-
-
-# words that frame a question rather than carry its subject ("which kinds of...", "listed on the page")
-_FRAME = frozenset("kind kinds type types sort sorts listed mentioned mention page document documents text say says "
-                   "according exactly called named particular specific main many much long whose ways way year "
-                   "years number take make does did".split())
-_WORDS = re.compile(r"[^\W\d_][\w-]+")
-
-
-def content_words(text: str) -> list[str]:
-    """Distinct lower-case content words (stop words dropped), in order."""
-    out = []
-    for w in _WORDS.findall(text.lower().replace("’", "'")):
-        if w not in STOP_WORDS and w not in _FRAME and len(w) > 2 and w not in out:
-            out.append(w)
-    return out
 
 
 def soft_coverage(question: str, passages: list[Passage], embed: Callable[[list[str]], np.ndarray],

@@ -153,6 +153,15 @@ class CitationChecker:
             return 0.0, 0.0, None, False
         claim_plain = strip_markers(claim)
         ctoks = set(tokenize(claim_plain))
+        haystack = _fold(passage.title + "\n" + passage.section + "\n" + " ".join(s.text for s in sentences))
+        grounded = all(_present(_fold(t), haystack) for t in salient_terms(claim_plain))
+        # a claim that is one of the passage's sentences word for word (extractive answers) is supported by
+        # it: no embedding needed
+        flat = " ".join(claim_plain.split())
+        for s in sentences:
+            if " ".join(s.text.split()) == flat:
+                lex = len(ctoks & set(tokenize(s.text))) / len(ctoks) if ctoks else 0.0
+                return 1.0, lex, s, grounded
         if claim_vec is None:
             claim_vec = self.embed([claim_plain])[0]
         svecs = self.embed([s.text for s in sentences])
@@ -163,8 +172,6 @@ class CitationChecker:
             key = 0.5 * float(cos[i]) + 0.5 * lex
             if key > best_key:
                 best_i, best_key, best_lex = i, key, lex
-        haystack = _fold(passage.title + "\n" + passage.section + "\n" + " ".join(s.text for s in sentences))
-        grounded = all(_present(_fold(t), haystack) for t in salient_terms(claim_plain))
         return float(cos[best_i]), best_lex, sentences[best_i], grounded
 
     def is_supported(self, cos: float, lex: float, grounded: bool) -> bool:
@@ -197,7 +204,7 @@ class CitationChecker:
                 if substantive and not plain_body.rstrip().endswith(":"):
                     claims.append(Claim(plain_body, [], False, "uncited", 0.0))
                 continue
-            claim_vec = self.embed([plain_body])[0]
+            claim_vec = None  # embedded on first need (cached by the embed callable)
             supported_any, top = False, 0.0
             for n in nums:
                 p = passages[n - 1]

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from assistant.answering import (
     LLM_REFUSAL,
     REFUSAL_TEXT,
     answerability,
+    content_words,
     extractive_answer,
     llm_condense,
     llm_stream,
@@ -62,15 +63,32 @@ def load_thresholds(settings: Settings) -> dict:
 class _VectorCache:
     """Embeddings of sentences and claims, computed once (bounded LRU)."""
 
-    def __init__(self, embedder: Embedder, size: int = 50_000) -> None:
+    def __init__(self, embedder: Embedder, size: int = 50_000,
+                 stored: Callable[[list[str]], dict[str, np.ndarray]] | None = None) -> None:
         self.embedder = embedder
         self.size = size
+        self.stored = stored  # vectors ingest already computed (the corpus's words), looked up before encoding
         self._d: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+
+    def has(self, text: str) -> bool:
+        return text in self._d
+
+    def put(self, items: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            self._d.update(items)
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._d))
+        if missing and self.stored is not None:
+            known = self.stored(missing)
+            if known:
+                with self._lock:
+                    self._d.update(known)
+                missing = [t for t in missing if t not in known]
         if missing:
             vecs = self.embedder.encode(missing)
             with self._lock:
@@ -99,7 +117,7 @@ class Assistant:
         self.embedder = embedder or (retriever.embedder if retriever else Embedder(settings))
         self.retriever = retriever or Retriever(settings, self.embedder)
         self.thresholds = thresholds or load_thresholds(settings)
-        self.vectors = _VectorCache(self.embedder)
+        self.vectors = _VectorCache(self.embedder, stored=self.retriever.word_vectors)
         self.checker = CitationChecker(self.vectors, float(self.thresholds["support_cos"]),
                                        float(self.thresholds["support_lex"]))
         self._models: dict[str, object] = {}
@@ -128,6 +146,17 @@ class Assistant:
             if key not in self._models:
                 self._models[key] = make_chat_model(self.settings, spec)
             return self._models[key]
+
+    def _embed_question(self, query: str) -> None:
+        """The question's words that neither ingest (the corpus's words) nor an earlier question embedded, in
+        one model call (apart from the query's own; one batch pads every text to the longest)."""
+        words = [w for w in content_words(query) if not self.vectors.has(w)]
+        known = self.retriever.word_vectors(words) if words else {}
+        if known:
+            self.vectors.put(known)
+        missing = [w for w in words if w not in known]
+        if missing:
+            self.vectors.put(dict(zip(missing, self.embedder.encode(missing), strict=True)))
 
     # -- answering
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None,
@@ -176,12 +205,14 @@ class Assistant:
         if french:
             query = to_english_keywords(query) or query
         t1 = time.perf_counter()
+        self._embed_question(query)
         passages = self.retriever.retrieve(query, k=k or s.top_k, source=source)
         timings["retrieve"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
         qvec = self.retriever.query_vector(query)
-        scored = score_sentences(query, passages, self.vectors, qvec, self.retriever.view.lexical.idf)
+        stored = self.retriever.sentence_vectors([p.id for p in passages])
+        scored = score_sentences(query, passages, self.vectors, qvec, self.retriever.view.lexical.idf, stored)
         coverage = soft_coverage(query, passages, self.vectors, self.retriever.view.lexical.idf)
         signals = {"best_cos": round(max((x.cos for x in scored), default=0.0), 4), "coverage": round(coverage, 4)}
         confidence = answerability(scored, coverage, float(self.thresholds.get("refusal_weight", 0.5)))
@@ -201,7 +232,7 @@ class Assistant:
             idf = self.retriever.view.lexical.idf
 
             def scorer(part: str) -> list:
-                return score_sentences(part, passages, self.vectors, self.vectors([part])[0], idf)
+                return score_sentences(part, passages, self.vectors, self.vectors([part])[0], idf, stored)
 
             raw = extractive_answer(query, passages, scored, s.max_answer_sentences, scorer)
             yield from _chunks_of(raw)

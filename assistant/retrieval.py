@@ -6,6 +6,7 @@ in progress or interrupted, and those are skipped. The index is reopened when a 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -116,17 +117,43 @@ class Retriever:
                 self._chunk_cache[c.id] = c
         return [self._chunk_cache[i] for i in ids if i in self._chunk_cache]
 
+    # -- vectors ingest computed for answering
+    def sentence_vectors(self, ids: list[str]) -> dict:
+        """{chunk id: {(start, end) of a sentence: vector}} for the given committed chunks (those that have
+        them; an index built before they existed has none)."""
+        try:
+            return self.manifest.sentence_vectors(ids)
+        except sqlite3.Error:
+            return {}
+
+    def word_vectors(self, words: list[str]) -> dict:
+        """Stored vectors of corpus words among ``words`` (single lower-case words only are looked up)."""
+        words = [w for w in words if w.isalpha() or (w.replace("-", "").replace("'", "").isalpha() and " " not in w)]
+        if not words:
+            return {}
+        try:
+            return self.manifest.word_vectors(words)
+        except sqlite3.Error:
+            return {}
+
     # -- search
     def query_vector(self, query: str):
         """The query's embedding (the last few are kept: retrieval and answering share it)."""
         vec = self._qcache.get(query)
         if vec is None:
             vec = self.embedder.encode_query(query)
-            with self._lock:
-                self._qcache[query] = vec
-                while len(self._qcache) > 256:
-                    self._qcache.pop(next(iter(self._qcache)))
+            self.remember_query_vector(query, vec)
         return vec
+
+    def has_query_vector(self, query: str) -> bool:
+        return query in self._qcache
+
+    def remember_query_vector(self, query: str, vec) -> None:
+        """Keep a query's embedding computed elsewhere (in one batch with the question's words)."""
+        with self._lock:
+            self._qcache[query] = vec
+            while len(self._qcache) > 256:
+                self._qcache.pop(next(iter(self._qcache)))
 
     def dense(self, query: str, n: int, source: str | None = None) -> list[tuple[str, float]]:
         """Top ``n`` committed chunks by cosine similarity: ``(id, similarity)``."""

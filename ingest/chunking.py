@@ -121,6 +121,29 @@ def detect_headings(text: str) -> list[Heading]:
     return headings
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences, bullet items and heading lines of a chunk's text, split as the assistant splits
+    a passage (``assistant.citations.passage_sentences``): ingest stores one vector for each."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    lines = []
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        lines.append((pos, pos + len(body), body))
+        pos += len(raw)
+    for i, (a, b, body) in enumerate(lines):
+        if not body.strip():
+            continue
+        m = BULLET_RE.match(body)
+        if m:
+            out.append((a + m.end(), b))
+        elif i == 0 and (i + 1 >= len(lines) or not lines[i + 1][2].strip()) and looks_like_heading(body):
+            out.append((a, b))
+        else:
+            out.extend(split_sentences(text, a, b))
+    return out
+
+
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans of ``text[start:end]`` (absolute offsets, whitespace trimmed)."""
     spans, cur = [], start

@@ -189,6 +189,43 @@ class Embedder:
             progress(min(i + step, len(texts)), len(texts))
         return np.asarray(np.vstack(out), dtype=np.float32)
 
+    def encode_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embeddings of ``texts`` and, from the same model pass, one vector per character span of each text
+        (the sentences of a chunk, read in context; see :func:`ingest.onnx_encoder.pool_spans`). Rows of NaN
+        mark spans lost to truncation."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32), []
+        if self._fake_dim is not None:
+            vecs = self.encode(texts)
+            return vecs, [hash_embed([t[a:b] for a, b in sp], self._fake_dim) if sp else
+                          np.zeros((0, self._fake_dim), dtype=np.float32) for t, sp in zip(texts, spans, strict=True)]
+        onnx = self._onnx_encoder()
+        if onnx is not None:
+            return onnx.encode_with_spans(list(texts), [list(sp) for sp in spans], batch_size=self.batch_size)
+        from ingest.onnx_encoder import pool_spans
+
+        model = self.model
+        outs = model.encode(list(texts), batch_size=self.batch_size, output_value=None, convert_to_numpy=True,
+                            show_progress_bar=False)
+        tok = model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
+                              max_length=model.max_seq_length)
+        vecs = np.vstack([np.asarray(o["sentence_embedding"].float().cpu().numpy() if hasattr(
+            o["sentence_embedding"], "cpu") else o["sentence_embedding"], dtype=np.float32) for o in outs])
+        vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+        span_vecs = []
+        for o, offsets, sp in zip(outs, tok["offset_mapping"], spans, strict=True):
+            n = len(offsets)
+            hidden = o["token_embeddings"][:n]
+            hidden = hidden.float().cpu().numpy() if hasattr(hidden, "cpu") else np.asarray(hidden)
+            span_vecs.append(pool_spans(hidden, np.array(offsets), list(sp)))
+        return vecs, span_vecs
+
+    def encode_words(self, words: Sequence[str]) -> np.ndarray:
+        """Embeddings of single words (the corpus vocabulary that ingest stores)."""
+        return self.encode(words)
+
     def encode_query(self, text: str) -> np.ndarray:
         """Normalised embedding of one query."""
         return self.encode([text])[0]

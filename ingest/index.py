@@ -15,9 +15,12 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MANIFEST_FILE = "manifest.sqlite"
 SCHEMA_VERSION = "1"
@@ -107,6 +110,9 @@ class Manifest:
                     id TEXT PRIMARY KEY, source TEXT NOT NULL, chunk_index INTEGER NOT NULL,
                     text TEXT NOT NULL, meta TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+                CREATE TABLE IF NOT EXISTS sentence_vectors (
+                    id TEXT PRIMARY KEY, spans BLOB NOT NULL, vecs BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS word_vectors (word TEXT PRIMARY KEY, vec BLOB NOT NULL);
                 """
             )
 
@@ -156,6 +162,92 @@ class Manifest:
         else:
             rows = con.execute("SELECT id, text, meta FROM chunks ORDER BY source, chunk_index")
         return [_stored(cid, text, meta) for cid, text, meta in rows]
+
+    # -- sentence and word vectors (what the assistant scores answers with, computed by ingest)
+    # Like Chroma's vectors they are written before the commit and collected after it: a superset of the
+    # committed chunks. A missing entry only means the assistant encodes that sentence or word itself.
+    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, dict[tuple[int, int], np.ndarray]]:
+        """For each chunk id that has them: {(start, end) of a sentence in the chunk text: its vector}."""
+        import numpy as np
+
+        con = self.connect()
+        out: dict[str, dict[tuple[int, int], np.ndarray]] = {}
+        ids = list(dict.fromkeys(ids))
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            q = f"SELECT id, spans, vecs FROM sentence_vectors WHERE id IN ({','.join('?' * len(part))})"
+            for cid, spans_blob, vecs_blob in con.execute(q, part):
+                spans = np.frombuffer(spans_blob, dtype=np.int32).reshape(-1, 2)
+                if not len(spans):
+                    out[cid] = {}
+                    continue
+                vecs = np.frombuffer(vecs_blob, dtype=np.float16).reshape(len(spans), -1).astype(np.float32)
+                out[cid] = {(int(a), int(b)): v for (a, b), v in zip(spans, vecs, strict=True)
+                            if not np.isnan(v[0])}
+        return out
+
+    def put_sentence_vectors(self, rows: Iterable[tuple[str, Sequence[tuple[int, int]], np.ndarray]]) -> None:
+        """Store (chunk id, sentence spans, one vector per span) rows in one transaction."""
+        import numpy as np
+
+        data = [(cid, np.asarray(spans, dtype=np.int32).reshape(-1, 2).tobytes(),
+                 np.asarray(vecs, dtype=np.float16).tobytes()) for cid, spans, vecs in rows]
+        self._write("INSERT OR REPLACE INTO sentence_vectors(id, spans, vecs) VALUES (?, ?, ?)", data)
+
+    def collect_sentence_vectors(self) -> int:
+        """Delete the sentence vectors of chunks that are not committed; how many."""
+        con = self.connect()
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            cur = con.execute("DELETE FROM sentence_vectors WHERE id NOT IN (SELECT id FROM chunks)")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return cur.rowcount
+
+    def word_vectors(self, words: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of the given words (those that have one)."""
+        import numpy as np
+
+        con = self.connect()
+        out: dict[str, np.ndarray] = {}
+        words = list(dict.fromkeys(words))
+        for i in range(0, len(words), 900):
+            part = words[i : i + 900]
+            q = f"SELECT word, vec FROM word_vectors WHERE word IN ({','.join('?' * len(part))})"
+            for w, blob in con.execute(q, part):
+                out[w] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        return out
+
+    def known_words(self, words: Sequence[str]) -> set[str]:
+        """The given words that have a stored vector."""
+        con = self.connect()
+        found: set[str] = set()
+        words = list(dict.fromkeys(words))
+        for i in range(0, len(words), 900):
+            part = words[i : i + 900]
+            q = f"SELECT word FROM word_vectors WHERE word IN ({','.join('?' * len(part))})"
+            found.update(r[0] for r in con.execute(q, part))
+        return found
+
+    def put_word_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        import numpy as np
+
+        self._write("INSERT OR REPLACE INTO word_vectors(word, vec) VALUES (?, ?)",
+                    [(w, np.asarray(v, dtype=np.float16).tobytes()) for w, v in vectors.items()])
+
+    def _write(self, sql: str, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        con = self.connect()
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.executemany(sql, rows)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
     # -- writes
     def set_meta(self, values: dict[str, str]) -> None:

@@ -32,6 +32,24 @@ _STOP = frozenset(
     ne pas plus comment pourquoi quand combien dont se s qu c n est-ce""".split()
 )
 STOP_WORDS = _STOP  # English and French function words, shared with the assistant
+# words that frame a question rather than carry its subject ("which kinds of...", "how many", "listed on the page")
+_FRAME = frozenset("kind kinds type types sort sorts listed mentioned mention page document documents text say says "
+                   "according exactly called named particular specific main many much long whose ways way year "
+                   "years number take make does did".split())
+_CONTENT_WORD = re.compile(r"[^\W\d_][\w-]+")
+
+
+def content_words(text: str) -> list[str]:
+    """Distinct lower-case content words (stop words and question-frame words dropped), in order of first use.
+    The assistant compares them by embedding (soft coverage); ingest stores a vector for each word of the
+    corpus."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for w in _CONTENT_WORD.findall(text.lower().replace("’", "'")):
+        if w not in seen and w not in _STOP and w not in _FRAME and len(w) > 2:
+            seen.add(w)
+            out.append(w)
+    return out
 
 
 def _fold(text: str) -> str:

@@ -116,7 +116,14 @@ class OnnxEncoder:
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Normalised float32 embeddings."""
+        return self.encode_with_spans(texts, None, batch_size)[0]
+
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]] | None,
+                          batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Normalised embeddings and, from the same pass, one vector per character span of each text (see
+        :func:`pool_spans`)."""
         out = []
+        span_out: list[np.ndarray] = [np.zeros((0, 0), dtype=np.float32)] * len(texts)
         # sort by length so that padding stays small, then restore the order
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for i in range(0, len(order), batch_size):
@@ -130,7 +137,33 @@ class OnnxEncoder:
             vecs = summed / np.clip(mask.sum(axis=1, keepdims=True), 1, None)
             vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
             out.append((idx, vecs.astype(np.float32)))
+            if spans is not None:
+                for row, j in enumerate(idx):
+                    n = int(mask[row].sum())
+                    span_out[j] = pool_spans(hidden[row, :n], np.array(enc[row].offsets[:n]), spans[j])
         result = np.zeros((len(texts), out[0][1].shape[1] if out else 0), dtype=np.float32)
         for idx, vecs in out:
             result[idx] = vecs
-        return result
+        return result, span_out
+
+
+def pool_spans(hidden: np.ndarray, offsets: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    """One normalised vector per character span of an encoded text: the mean of the hidden states of the
+    tokens inside the span plus the first and last token ([CLS], [SEP]). That is the sentence as the model read
+    it in its chunk (heading and neighbours included), at no extra encoding cost. A span that truncation cut
+    off gets a row of NaN (the reader then encodes that sentence itself)."""
+    dim = hidden.shape[1]
+    out = np.full((len(spans), dim), np.nan, dtype=np.float32)
+    if not len(hidden):
+        return out
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    real = ends > starts  # special tokens have empty offsets
+    for k, (a, b) in enumerate(spans):
+        sel = real & (starts >= a) & (ends <= b)
+        if not sel.any():
+            continue
+        sel = sel.copy()
+        sel[0] = sel[-1] = True
+        v = hidden[sel].mean(axis=0)
+        out[k] = v / max(float(np.linalg.norm(v)), 1e-12)
+    return out

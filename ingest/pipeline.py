@@ -12,14 +12,14 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
-from ingest.chunking import Chunk, chunk_document
+from ingest.chunking import Chunk, chunk_document, sentence_spans
 from ingest.embeddings import Embedder
 from ingest.index import (
     MANIFEST_FILE,
@@ -32,7 +32,7 @@ from ingest.index import (
     get_collection,
     index_config,
 )
-from ingest.lexical import IDS_FILE, build_bm25
+from ingest.lexical import IDS_FILE, build_bm25, content_words
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document
 from ingest.settings import Settings
 
@@ -62,12 +62,35 @@ class IngestReport:
     deleted_documents: list[str] = field(default_factory=list)
     orphans_removed: int = 0
     generation: int = 0
+    words_embedded: int = 0  # corpus words given a vector (for the assistant's soft coverage)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 GET_BATCH = 5000
+
+
+def store_word_vectors(manifest: Manifest, embedder: Embedder, texts: Iterable[str]) -> int:
+    """Embed and store the content words of ``texts`` that have no stored vector yet; how many.
+
+    The assistant compares the words of a question with the words of the passages it retrieved (soft
+    coverage, see ``assistant.answering``); with the corpus's words embedded here, a question only embeds its
+    own few words."""
+    words: list[str] = []
+    seen: set[str] = set()
+    for text in texts:
+        for w in content_words(text):
+            if w not in seen:
+                seen.add(w)
+                words.append(w)
+    known = manifest.known_words(words) if words else set()
+    missing = [w for w in words if w not in known]
+    if not missing:
+        return 0
+    vecs = embedder.encode_words(missing)
+    manifest.put_word_vectors(dict(zip(missing, vecs, strict=True)))
+    return len(missing)
 
 
 def existing_ids(collection: Any, ids: list[str], batch: int | None = None) -> set[str]:
@@ -290,9 +313,23 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         batch = max(1, min(client.get_max_batch_size(), 512))
         for i in range(0, len(todo), batch):
             part = todo[i : i + batch]
-            vecs = embedder.encode([c.embed_text for c in part])
+            spans = [sentence_spans(c.text) for c in part]
+            shift = [len(c.embed_text) - len(c.text) for c in part]  # the text ends the embedded text
+            shifted = [[(a + d, b + d) for a, b in sp] for sp, d in zip(spans, shift, strict=True)]
+            # an embedder with only `encode` (a custom one) gets no sentence or word vectors: the assistant
+            # then encodes what it needs at question time
+            with_spans = getattr(embedder, "encode_with_spans", None)
+            if with_spans is not None:
+                vecs, sentence_vecs = with_spans([c.embed_text for c in part], shifted)
+            else:
+                vecs, sentence_vecs = embedder.encode([c.embed_text for c in part]), None
             collection.upsert(ids=[c.id for c in part], embeddings=vecs, documents=[c.text for c in part],
                               metadatas=[c.metadata() for c in part])
+            if sentence_vecs is not None:
+                manifest.put_sentence_vectors(zip([c.id for c in part], spans, sentence_vecs, strict=True))
+            if hasattr(embedder, "encode_words"):
+                report.words_embedded += store_word_vectors(
+                    manifest, embedder, (f"{c.title} {c.section} {c.text}" for c in part))
             report.embedded += len(part)
             _crash_point("during_vectors")
             if progress:
@@ -352,6 +389,7 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
             collection.delete(ids=ids[i : i + 2000])
     _crash_point("during_gc")
     report.orphans_removed = collect_orphans(manifest, collection, index_dir, full_scan=dirty)
+    manifest.collect_sentence_vectors()
     prefix = f"{settings.collection}-g"
     for col in client.list_collections():
         name = col if isinstance(col, str) else col.name

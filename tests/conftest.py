@@ -46,6 +46,7 @@ class FakeEmbedder:
         self.loads = 0
         self.calls = 0
         self.encoded: list[str] = []
+        self.words: list[str] = []
 
     @property
     def loaded(self) -> bool:
@@ -62,14 +63,28 @@ class FakeEmbedder:
             self.loads = 1
         self.calls += 1
         self.encoded.extend(texts)
+        out = self._vectors(texts)
+        if progress is not None:
+            progress(len(texts), len(texts))
+        return out
+
+    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
             vec = np.random.default_rng(seed).standard_normal(self.dim)
             out[i] = vec / np.linalg.norm(vec)
-        if progress is not None:
-            progress(len(texts), len(texts))
         return out
+
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):
+        """Chunk vectors (recorded in ``encoded``) and one vector per sentence span."""
+        vecs = self.encode(texts)
+        return vecs, [self._vectors([t[a:b] for a, b in sp]) for t, sp in zip(texts, spans, strict=True)]
+
+    def encode_words(self, words: Sequence[str]) -> np.ndarray:
+        """Corpus words (recorded in ``words``, not in ``encoded``)."""
+        self.words.extend(words)
+        return self._vectors(words)
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]

@@ -191,3 +191,44 @@ def test_cli_ask_json(settings):
     assert "empty" in json.loads(out.stdout)["error"]
     out = _uca("ask", "Where is HOPE's head office?", env=env)
     assert "Brussels" in out.stdout and "[1]" in out.stdout or "Brussels" in out.stdout
+
+
+def test_answering_uses_the_vectors_ingest_stored_and_falls_back_without_them(settings, tmp_path):
+    from assistant.citations import passage_sentences
+
+    def recording(bot: Assistant) -> list[str]:
+        seen: list[str] = []
+        encode = bot.embedder.encode
+
+        def spy(texts, *args, **kwargs):
+            seen.extend(texts)
+            return encode(texts, *args, **kwargs)
+
+        bot.embedder.encode = spy
+        return seen
+
+    bot = Assistant(settings)  # a fresh assistant: nothing cached yet
+    seen = recording(bot)
+    a = bot.ask("Where is HOPE's head office?")
+    assert not a.refused and "Brussels" in a.text
+    sentences = {s.text for p in a.passages for s in passage_sentences(p.text)}
+    # only the query and its words were embedded at question time: the passages' sentences and words were
+    # embedded by ingest
+    assert seen and seen[0] == a.query
+    assert not any(t in sentences or t.split(": ", 1)[-1] in sentences for t in seen), seen
+    assert set(seen[1:]) <= {"hope", "head", "office"}
+    # an index without stored vectors (built before they existed) still answers: the assistant embeds them
+    index = tmp_path / "index"
+    shutil.copytree(settings.resolved_index_dir(), index)
+    import sqlite3
+
+    con = sqlite3.connect(index / "manifest.sqlite")
+    with con:
+        con.execute("DELETE FROM sentence_vectors")
+        con.execute("DELETE FROM word_vectors")
+    con.close()
+    old = Assistant(Settings(corpus_dir=settings.corpus_dir, index_dir=index))
+    seen_old = recording(old)
+    b = old.ask("Where is HOPE's head office?")
+    assert not b.refused and "Brussels" in b.text and b.citations
+    assert any(t.split(": ", 1)[-1] in sentences for t in seen_old)

@@ -328,3 +328,15 @@ def test_long_multiline_sentence_is_split_at_line_breaks():
         assert len(c.text) <= 200
         assert c.start == 0 or d.text[c.start - 1] == "\n"
         assert c.end == len(d.text) or d.text[c.end] == "\n"
+
+
+def test_sentence_spans_are_the_assistants_sentences(doc):
+    # ingest stores one vector per sentence span; the assistant finds them by the spans it splits a passage into
+    from assistant.citations import passage_sentences
+    from ingest.chunking import sentence_spans
+
+    texts = [c.text for c in chunk_document(doc, 700, 100)]
+    texts += ["Heading line\n\nA paragraph. Another one!\n\n- item one\n- item two\n\n1) numbered: yes",
+              "Intro to a list:\n• first\n• second\nClosing sentence.", "", "   \n  "]
+    for text in texts:
+        assert sentence_spans(text) == [(s.start, s.end) for s in passage_sentences(text)], text

@@ -9,12 +9,13 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
-from ingest.chunking import chunk_document
+from ingest.chunking import chunk_document, sentence_spans
 from ingest.embeddings import Embedder
 from ingest.index import IndexMismatch, Manifest
-from ingest.lexical import LexicalIndex
+from ingest.lexical import LexicalIndex, content_words
 from ingest.loaders import load_document
 from ingest.pipeline import IngestLocked, acquire_lock, run_ingest
 
@@ -121,6 +122,51 @@ def test_first_ingest_adds_everything(two_docs, fake_embedder, helpers):
     assert meta["dimension"] == "16"
     assert (meta["chunk_size"], meta["chunk_overlap"]) == ("700", "100")
     assert meta["dirty"] == "0"
+
+
+def _sentence_vectors(settings) -> tuple[dict, dict, list]:
+    manifest = Manifest(settings.resolved_index_dir() / "manifest.sqlite")
+    try:
+        chunks = manifest.chunks()
+        return manifest.sentence_vectors([c.id for c in chunks]), manifest.word_vectors(
+            [w for c in chunks for w in content_words(f"{c.title} {c.section} {c.text}")]), chunks
+    finally:
+        manifest.close()
+
+
+def test_ingest_stores_sentence_and_word_vectors_and_collects_stale_ones(two_docs, fake_embedder):
+    settings = two_docs
+    report = run_ingest(settings, embedder=fake_embedder)
+    sentences, words, chunks = _sentence_vectors(settings)
+    # every committed chunk has one vector per sentence, keyed by the sentence's span in the chunk text
+    assert set(sentences) == {c.id for c in chunks}
+    for c in chunks:
+        assert set(sentences[c.id]) == set(sentence_spans(c.text)), c.text
+        vec = next(iter(sentences[c.id].values()))
+        assert vec.shape == (16,) and abs(float(np.linalg.norm(vec)) - 1.0) < 1e-2
+    # the vector of a sentence is the vector of its text (the fake embedder's span vectors), stored as float16
+    c = chunks[0]
+    (a, b), vec = sorted(sentences[c.id].items())[0]
+    assert np.allclose(vec, fake_embedder._vectors([c.text[a:b]])[0], atol=2e-3)
+    # every content word of the corpus has a vector, each embedded once
+    vocab = {w for c in chunks for w in content_words(f"{c.title} {c.section} {c.text}")}
+    assert set(words) == vocab and report.words_embedded == len(vocab) == len(fake_embedder.words)
+    assert "federation" in vocab and "the" not in vocab
+    # a changed document: new sentences stored, those of removed chunks collected, known words not re-embedded
+    fake_embedder.words.clear()
+    guide = settings.corpus_dir / "guides" / "guide.md"
+    guide.write_text(guide.read_text(encoding="utf-8").replace(
+        "Exchanges last several weeks.", "Exchanges last several weeks in Zanzibar."), encoding="utf-8")
+    run_ingest(settings, embedder=fake_embedder)
+    after, words_after, chunks_after = _sentence_vectors(settings)
+    assert set(after) == {c.id for c in chunks_after} and set(after) != set(sentences)
+    manifest = Manifest(settings.resolved_index_dir() / "manifest.sqlite")
+    try:
+        stored = {r[0] for r in manifest.connect().execute("SELECT id FROM sentence_vectors")}
+    finally:
+        manifest.close()
+    assert stored == {c.id for c in chunks_after}  # nothing left of the replaced chunks
+    assert fake_embedder.words == ["zanzibar"] and "zanzibar" in words_after
 
 
 def test_what_is_embedded_carries_title_and_section(two_docs, fake_embedder):
