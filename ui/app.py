@@ -7,7 +7,9 @@ sanitising stays on; no ``allowed_paths``; no share link; a bounded queue with c
 
 import json
 import logging
+import os
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +26,7 @@ from ui import render
 log = logging.getLogger(__name__)
 
 FEEDBACK_FILE = "feedback.jsonl"
+SLOW_ENV = "UCA_TEST_SLOW_ANSWER"  # test hook: seconds each `/ask` answer waits first (see build_app)
 TITLE = "Unicancer International · Document Assistant"
 MAX_K = 20
 
@@ -308,8 +311,14 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         reingest.click(on_reingest, None, [status, stats], concurrency_limit=None, **private)
         demo.load(app.stats_html, None, stats, **private)
 
+        # test hook: answers take at least this long, so that a test can fill the queue on any machine (answers
+        # take milliseconds, and a burst is then served before the queue ever fills)
+        slow = float(os.environ.get(SLOW_ENV, "0") or 0)
+
         def ask(question: str) -> dict:
             """Answer one question from the documents: the JSON object of `uca ask --json`, or {"error": ...}."""
+            if slow > 0:
+                time.sleep(slow)
             return app.ask_json(question)
 
         gr.api(ask, api_name="ask")
