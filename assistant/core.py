@@ -16,7 +16,6 @@ from assistant.answering import (
     LLM_REFUSAL,
     REFUSAL_TEXT,
     answerability,
-    content_words,
     extractive_answer,
     llm_condense,
     llm_stream,
@@ -70,15 +69,6 @@ class _VectorCache:
         self.stored = stored  # vectors ingest already computed (the corpus's words), looked up before encoding
         self._d: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
-
-    def has(self, text: str) -> bool:
-        return text in self._d
-
-    def put(self, items: dict[str, np.ndarray]) -> None:
-        with self._lock:
-            self._d.update(items)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -147,17 +137,6 @@ class Assistant:
                 self._models[key] = make_chat_model(self.settings, spec)
             return self._models[key]
 
-    def _embed_question(self, query: str) -> None:
-        """The question's words that neither ingest (the corpus's words) nor an earlier question embedded, in
-        one model call (apart from the query's own; one batch pads every text to the longest)."""
-        words = [w for w in content_words(query) if not self.vectors.has(w)]
-        known = self.retriever.word_vectors(words) if words else {}
-        if known:
-            self.vectors.put(known)
-        missing = [w for w in words if w not in known]
-        if missing:
-            self.vectors.put(dict(zip(missing, self.embedder.encode(missing), strict=True)))
-
     # -- answering
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None,
             mode: str | None = None, llm: str | None = None, source: str | None = None) -> Answer:
@@ -205,7 +184,6 @@ class Assistant:
         if french:
             query = to_english_keywords(query) or query
         t1 = time.perf_counter()
-        self._embed_question(query)
         passages = self.retriever.retrieve(query, k=k or s.top_k, source=source)
         timings["retrieve"] = time.perf_counter() - t1
 

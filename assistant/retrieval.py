@@ -127,8 +127,8 @@ class Retriever:
             return {}
 
     def word_vectors(self, words: list[str]) -> dict:
-        """Stored vectors of corpus words among ``words`` (single lower-case words only are looked up)."""
-        words = [w for w in words if w.isalpha() or (w.replace("-", "").replace("'", "").isalpha() and " " not in w)]
+        """Stored vectors of corpus words among ``words`` (texts with a space, sentences, are not looked up)."""
+        words = [w for w in words if " " not in w]
         if not words:
             return {}
         try:
@@ -142,18 +142,11 @@ class Retriever:
         vec = self._qcache.get(query)
         if vec is None:
             vec = self.embedder.encode_query(query)
-            self.remember_query_vector(query, vec)
+            with self._lock:
+                self._qcache[query] = vec
+                while len(self._qcache) > 256:
+                    self._qcache.pop(next(iter(self._qcache)))
         return vec
-
-    def has_query_vector(self, query: str) -> bool:
-        return query in self._qcache
-
-    def remember_query_vector(self, query: str, vec) -> None:
-        """Keep a query's embedding computed elsewhere (in one batch with the question's words)."""
-        with self._lock:
-            self._qcache[query] = vec
-            while len(self._qcache) > 256:
-                self._qcache.pop(next(iter(self._qcache)))
 
     def dense(self, query: str, n: int, source: str | None = None) -> list[tuple[str, float]]:
         """Top ``n`` committed chunks by cosine similarity: ``(id, similarity)``."""
