@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.results import Citation, Claim, Passage
-from ingest.chunking import BULLET_RE, looks_like_heading, split_sentences
+from ingest.chunking import BULLET_RE, line_spans, looks_like_heading, split_sentences
 from ingest.lexical import tokenize
 
 MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
@@ -48,12 +48,7 @@ class Sentence:
 def passage_sentences(text: str) -> list[Sentence]:
     """Split a passage into sentences and bullet items; the first line is a heading when shaped like one."""
     out: list[Sentence] = []
-    pos = 0
-    lines = []
-    for raw in text.splitlines(keepends=True):
-        body = raw.rstrip("\r\n")
-        lines.append((pos, pos + len(body), body))
-        pos += len(raw)
+    lines = [(ln.start, ln.end, ln.text(text)) for ln in line_spans(text)]
     group = 0
     prev_kind = ""
     for i, (a, b, body) in enumerate(lines):

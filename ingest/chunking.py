@@ -72,7 +72,8 @@ class _Unit:
     group: int  # units of the same list group share a number; -1 for none
 
 
-def _lines(text: str) -> list[_Line]:
+def line_spans(text: str) -> list[_Line]:
+    """The lines of ``text`` as (start, end) offsets, newline excluded."""
     out, pos = [], 0
     for raw in text.splitlines(keepends=True):
         content = raw.rstrip("\r\n")
@@ -99,7 +100,7 @@ def detect_headings(text: str) -> list[Heading]:
     lines only the last is the heading; the earlier ones (link texts, lost-number captions) stay body
     text of the section before. Levels are unknown in scraped text: all headings are level 1.
     """
-    lines = _lines(text)
+    lines = line_spans(text)
     blank = [not ln.text(text).strip() for ln in lines]
     candidates: list[int] = []
     for i, ln in enumerate(lines):
@@ -125,12 +126,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the sentences, bullet items and heading lines of a chunk's text, split as the assistant splits
     a passage (``assistant.citations.passage_sentences``): ingest stores one vector for each."""
     out: list[tuple[int, int]] = []
-    pos = 0
-    lines = []
-    for raw in text.splitlines(keepends=True):
-        body = raw.rstrip("\r\n")
-        lines.append((pos, pos + len(body), body))
-        pos += len(raw)
+    lines = [(ln.start, ln.end, ln.text(text)) for ln in line_spans(text)]
     for i, (a, b, body) in enumerate(lines):
         if not body.strip():
             continue
@@ -189,7 +185,7 @@ def _hard_split(text: str, start: int, end: int, size: int) -> list[tuple[int, i
 
 def _units(text: str, a: int, b: int, size: int) -> list[_Unit]:
     """Units of the body text ``text[a:b]`` (one section, heading excluded)."""
-    lines = [ln for ln in _lines(text[a:b])]
+    lines = [ln for ln in line_spans(text[a:b])]
     # paragraphs: runs of non-blank, non-bullet lines; a bullet line is its own item
     blocks: list[tuple[str, int, int]] = []  # kind, start, end (absolute)
     para: list[_Line] = []
