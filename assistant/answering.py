@@ -7,9 +7,8 @@ verifies every marker and claim with :class:`assistant.citations.CitationChecker
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 
@@ -53,11 +52,13 @@ def _weighted_share(qtoks: set[str], found: set[str], idf: Callable[[str], float
 
 def score_sentences(question: str, passages: list[Passage], embed: Callable[[list[str]], np.ndarray],
                     query_vec: np.ndarray, idf: Callable[[str], float] = lambda t: 1.0,
-                    stored: dict[str, dict[tuple[int, int], np.ndarray]] | None = None) -> list[Scored]:
+                    stored: dict[str, dict[tuple[int, int], np.ndarray]] | None = None,
+                    tuning: Settings | None = None) -> list[Scored]:
     """Every answer-worthy sentence of the passages, scored by embedding similarity and word overlap.
 
     ``stored``: sentence vectors that ingest computed ({chunk id: {(start, end): vector}}); a sentence
-    without one is embedded here, with its heading path."""
+    without one is embedded here, with its heading path. ``tuning``: the settings' sentence-score weights."""
+    t = tuning or _defaults()
     qtoks = set(tokenize(question))
     cands: list[tuple[int, Sentence]] = []
     coverage: dict[int, float] = {}
@@ -89,9 +90,15 @@ def score_sentences(question: str, passages: list[Passage], embed: Callable[[lis
     for (n, s), c in zip(cands, cos, strict=True):
         p = passages[n - 1]
         lex = _weighted_share(qtoks, set(tokenize(f"{p.section} {s.text}")), idf)
-        score = 0.65 * float(c) + 0.35 * lex + (0.08 if want and want.search(s.text) else 0.0)
+        bonus = t.answer_type_bonus if want and want.search(s.text) else 0.0
+        score = t.sentence_cos_weight * float(c) + (1 - t.sentence_cos_weight) * lex + bonus
         out.append(Scored(n, s, float(c), lex, coverage[n], score))
     return out
+
+
+def _defaults() -> Settings:
+    """The settings' default tuning, for callers that pass none (tests, tools)."""
+    return Settings.model_construct()
 
 
 def _in_context(p: Passage, s: Sentence) -> str:
@@ -220,18 +227,20 @@ def answerability(scored: list[Scored], coverage: float, weight: float = 0.5) ->
 
 
 def extractive_answer(question: str, passages: list[Passage], scored: list[Scored], max_sentences: int,
-                      scorer: Callable[[str], list[Scored]] | None = None) -> str:
+                      scorer: Callable[[str], list[Scored]] | None = None, tuning: Settings | None = None) -> str:
     """Sentences that best answer the question, each with its [n]; a list kept together with its intro.
 
     A multi-part question gets the best sentence of each part (``scorer`` scores a sub-question).
+    ``tuning``: the settings' margins for adding sentences.
     """
+    t = tuning or _defaults()
     if not scored:
         return ""
     listy = is_list_question(question)
 
     def rank(items: list[Scored]) -> list[Scored]:
         usable = [x for x in items if x.sentence.kind != "intro" or listy]
-        return sorted(usable or items, key=lambda x: (x.score + 0.02 / x.n), reverse=True)
+        return sorted(usable or items, key=lambda x: (x.score + t.passage_rank_bonus / x.n), reverse=True)
 
     ranked = rank(scored)
     best = ranked[0]
@@ -241,7 +250,7 @@ def extractive_answer(question: str, passages: list[Passage], scored: list[Score
         # an enumeration inside a sentence ("...are numerous: industry, AI companies, ...") may be the
         # answer rather than the bullet list: keep it too when it scores as well
         prose = [x for x in ranked if x.sentence.group < 0 and x.sentence.text.count(",") >= 2
-                 and x.score >= best.score - 0.05]
+                 and x.score >= best.score - t.answer_close_margin]
         if prose:
             return cite_each_sentence(prose[0].sentence.text.strip(), prose[0].n) + "\n\n" + block
         return block
@@ -260,8 +269,8 @@ def extractive_answer(question: str, passages: list[Passage], scored: list[Score
         if x.sentence.text in seen_text:
             continue
         new_cover = (set(tokenize(x.sentence.text)) & qtoks) - covered
-        close = x.score >= best.score - 0.05
-        complements = bool(new_cover) and x.score >= best.score - 0.12 and x.lex > 0
+        close = x.score >= best.score - t.answer_close_margin
+        complements = bool(new_cover) and x.score >= best.score - t.answer_complement_margin and x.lex > 0
         if close or complements:
             chosen.append(x)
             covered |= new_cover
@@ -298,73 +307,3 @@ def _render_list(n: int, passage: Passage, group: int) -> str:
         else:
             out.append(f"- {cite_each_sentence(s.text.strip(), n)}")
     return "\n".join(out)
-
-
-# ---------------------------------------------------------------- LLM mode
-
-
-def load_prompt(name: str) -> str:
-    """A prompt template from ``assistant/prompts``."""
-    return resources.files("assistant").joinpath("prompts", name).read_text(encoding="utf-8")
-
-
-def make_chat_model(settings: Settings, spec: str | None = None):
-    """A LangChain chat model from ``UCA_LLM`` (``openai:MODEL`` or ``ollama:MODEL``)."""
-    spec = (spec or settings.llm or "none").strip()
-    provider, _, model = spec.partition(":")
-    if provider == "openai" and model:
-        from langchain_openai import ChatOpenAI
-
-        return ChatOpenAI(
-            model=model, base_url=settings.llm_base_url, api_key=settings.llm_api_key or "not-needed",
-            temperature=settings.llm_temperature, timeout=settings.llm_timeout, max_retries=1,
-        )
-    if provider == "ollama" and model:
-        from langchain_ollama import ChatOllama
-
-        kwargs = {"base_url": settings.llm_base_url} if settings.llm_base_url else {}
-        return ChatOllama(model=model, temperature=settings.llm_temperature, **kwargs)
-    raise ValueError(f"UCA_LLM must be 'openai:MODEL' or 'ollama:MODEL' for the LLM mode, not {spec!r}")
-
-
-def format_passages(passages: list[Passage]) -> str:
-    """Numbered passages for the prompt, each marked as untrusted data."""
-    blocks = []
-    for n, p in enumerate(passages, start=1):
-        # passage text cannot close or forge a <passage> tag: angle brackets are escaped
-        text = p.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        import html
-
-        where = html.escape(f"{p.source}" + (f" > {p.section}" if p.section else ""), quote=True)
-        blocks.append(f'<passage n="{n}" source="{where}" trust="untrusted">\n{text}\n</passage>')
-    return "\n".join(blocks)
-
-
-def llm_messages(question: str, passages: list[Passage]):
-    """System and user messages of the answer prompt."""
-    from langchain_core.messages import HumanMessage, SystemMessage
-
-    prompt = load_prompt("answer.txt").format(passages=format_passages(passages), question=question)
-    head, _, rest = prompt.partition("<passages>")
-    return [SystemMessage(content=head.strip()), HumanMessage(content="<passages>" + rest)]
-
-
-def llm_stream(model, question: str, passages: list[Passage]) -> Iterator[str]:
-    """Tokens of the LLM answer as they arrive."""
-    for chunk in model.stream(llm_messages(question, passages)):
-        content = chunk.content
-        if isinstance(content, list):
-            content = "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
-        if content:
-            yield content
-
-
-def llm_condense(model, question: str, history: list[tuple[str, str]]) -> str:
-    """A standalone question from the conversation (LLM mode follow-ups)."""
-    from langchain_core.messages import HumanMessage
-
-    turns = "\n".join(f"User: {u}\nAssistant: {a[:500]}" for u, a in history[-4:])
-    prompt = load_prompt("condense.txt").format(history=turns, question=question)
-    out = model.invoke([HumanMessage(content=prompt)]).content
-    out = (out if isinstance(out, str) else str(out)).strip().splitlines()
-    return out[0].strip() if out and out[0].strip() else question

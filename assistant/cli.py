@@ -18,6 +18,7 @@ def register(sub) -> None:
     p.add_argument("--llm", metavar="SPEC", help="answer with an LLM: openai:MODEL or ollama:MODEL")
     p.add_argument("--mode", choices=["extractive", "llm"], help="answer mode (default: UCA_ANSWER_MODE)")
     p.add_argument("--source", help="only search this document (path relative to the corpus folder)")
+    p.add_argument("--trace", action="store_true", help="also print how the answer was found, step by step")
     p.set_defaults(func=run)
 
 
@@ -45,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
         return 0
     print(answer.text)
+    if answer.refused and answer.refusal_rule:
+        print(f"\n(refused by rule: {answer.refusal_rule})")
     if answer.query != answer.question:
         print(f"\n(searched for: {answer.query})")
     for c in answer.citations:
@@ -54,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     flagged = [cl for cl in answer.claims if not cl.supported]
     for cl in flagged:
         print(f"\n\u26a0 {cl.reason}: {cl.text}")
+    if args.trace:
+        from assistant.pipeline import format_trace
+
+        print("\nHow this answer was found:\n" + format_trace(answer.trace))
     return 0
 
 

@@ -1,35 +1,28 @@
-"""The assistant: question -> (follow-up rewrite) -> passages -> answer -> verified citations, or a refusal."""
+"""The assistant: builds the answer pipeline once and runs it for each question.
+
+The answer path is a list of named steps (``assistant.steps``: guard, small talk, follow-up rewrite, language,
+retrieval, optional rerankers, answerability gate, answer, citation check), each adding a step to the answer's
+trace. This module only wires them: the index (retriever), the embedder and its vector cache, the calibrated
+thresholds, the citation checker and the answerers.
+"""
 
 from __future__ import annotations
 
-import json
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
-from assistant.answering import (
-    LLM_REFUSAL,
-    REFUSAL_TEXT,
-    answerability,
-    extractive_answer,
-    llm_condense,
-    llm_stream,
-    make_chat_model,
-    quantity_evidence,
-    score_sentences,
-    soft_coverage,
-)
+from assistant.answerers import Answerer, answerer_class
+from assistant.answerers.llm import make_chat_model, parse_llm_spec
 from assistant.citations import CitationChecker
-from assistant.conversation import rewrite_followup
-from assistant.guard import QuestionError, clean_question, focus_question, small_talk_kind
-from assistant.multilingual import looks_french, to_english_keywords
+from assistant.guard import QuestionError, clean_question
+from assistant.pipeline import Context, Pipeline, step_class
 from assistant.results import Answer, Passage
 from assistant.retrieval import Retriever
+from assistant.steps import step_names
+from assistant.thresholds import Thresholds, load_thresholds, validate_thresholds
 from ingest.embeddings import Embedder
 from ingest.settings import Settings
 
@@ -40,6 +33,7 @@ EXAMPLE_QUESTIONS = [
     "Since when is Unicancer a member of UICC?",
     "What are the objectives of CraNE?",
 ]
+EXAMPLES_IN_GREETING = 3  # example questions shown with a greeting or help reply
 
 _SMALL_TALK_REPLIES = {
     "greeting": "Hello! I answer questions about Unicancer's international work from its documents, "
@@ -52,17 +46,10 @@ _SMALL_TALK_REPLIES = {
 }
 
 
-def load_thresholds(settings: Settings) -> dict:
-    """Calibrated thresholds: ``UCA_THRESHOLDS_FILE`` or the committed ``assistant/calibration.json``."""
-    if settings.thresholds_file:
-        return json.loads(Path(settings.thresholds_file).read_text(encoding="utf-8"))
-    return json.loads(resources.files("assistant").joinpath("calibration.json").read_text(encoding="utf-8"))
-
-
 class _VectorCache:
     """Embeddings of sentences and claims, computed once (bounded LRU)."""
 
-    def __init__(self, embedder: Embedder, size: int = 50_000,
+    def __init__(self, embedder: Embedder, size: int,
                  stored: Callable[[list[str]], dict[str, np.ndarray]] | None = None) -> None:
         self.embedder = embedder
         self.size = size
@@ -99,19 +86,28 @@ class _VectorCache:
 
 
 class Assistant:
-    """Grounded question answering over the index built by ``uca ingest``."""
+    """Grounded question answering over the index built by ``uca ingest``.
+
+    Checks its configuration when built: the thresholds file, the answer mode, the LLM spec and the step
+    names (a bad one is a clear ``ValueError`` here, not at the first question)."""
 
     def __init__(self, settings: Settings, retriever: Retriever | None = None,
-                 embedder: Embedder | None = None, thresholds: dict | None = None) -> None:
+                 embedder: Embedder | None = None, thresholds: dict | Thresholds | None = None,
+                 steps: list[str] | None = None) -> None:
         self.settings = settings
+        self.thresholds = validate_thresholds(thresholds) if thresholds is not None else load_thresholds(settings)
+        parse_llm_spec(settings.llm)  # ValueError for a spec no backend serves
+        answerer_class(settings.answer_mode)  # ValueError for an unknown mode
+        names = steps or step_names(settings.reranker_names())
+        step_classes = [step_class(n) for n in names]
         self.embedder = embedder or (retriever.embedder if retriever else Embedder(settings))
         self.retriever = retriever or Retriever(settings, self.embedder)
-        self.thresholds = thresholds or load_thresholds(settings)
-        self.vectors = _VectorCache(self.embedder, stored=self.retriever.word_vectors)
-        self.checker = CitationChecker(self.vectors, float(self.thresholds["support_cos"]),
-                                       float(self.thresholds["support_lex"]))
+        self.vectors = _VectorCache(self.embedder, settings.vector_cache_size, stored=self.retriever.word_vectors)
+        self.checker = CitationChecker(self.vectors, self.thresholds.support_cos, self.thresholds.support_lex)
+        self.pipeline = Pipeline([cls(self) for cls in step_classes])
+        self._answerers: dict[str, Answerer] = {}
         self._models: dict[str, object] = {}
-        self._model_lock = threading.Lock()
+        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
@@ -130,12 +126,27 @@ class Assistant:
 
         return make_langchain_retriever(self.retriever, k=k, source=source)
 
+    # -- parts the steps share, built once
     def chat_model(self, spec: str | None = None):
+        """The LangChain chat model of ``spec`` (default ``UCA_LLM``), built on first use."""
         key = spec or self.settings.llm
-        with self._model_lock:
+        with self._lock:
             if key not in self._models:
                 self._models[key] = make_chat_model(self.settings, spec)
             return self._models[key]
+
+    def answerer(self, mode: str) -> Answerer:
+        """The answerer of an answer mode, built on first use."""
+        with self._lock:
+            if mode not in self._answerers:
+                self._answerers[mode] = answerer_class(mode)(self)
+            return self._answerers[mode]
+
+    def small_talk_reply(self, kind: str) -> str:
+        text = _SMALL_TALK_REPLIES[kind]
+        if kind in ("greeting", "help"):
+            text += "\n\nFor example:\n" + "\n".join(f"- {e}" for e in EXAMPLE_QUESTIONS[:EXAMPLES_IN_GREETING])
+        return text
 
     # -- answering
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None,
@@ -151,100 +162,17 @@ class Assistant:
     def stream(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None,
                mode: str | None = None, llm: str | None = None,
                source: str | None = None) -> Iterator[str | Answer]:
-        """Partial answer texts as they are produced, then the final :class:`Answer`.
+        """Partial answer texts as they are produced, then the final :class:`Answer` (with its trace).
 
-        Raises :class:`QuestionError` for an empty or too long question.
+        Raises :class:`QuestionError` for an empty or too long question or an unknown answer mode.
         """
-        t0 = time.perf_counter()
-        s = self.settings
-        q = clean_question(question, s.max_question_chars)
-        history = [(str(u), str(a)) for u, a in (history or [])][-10:]
-        mode = mode or ("llm" if llm else s.answer_mode)
-        if mode not in ("extractive", "llm"):
-            raise QuestionError(f"unknown answer mode {mode!r} (extractive or llm)")
-        timings: dict[str, float] = {}
-
-        kind = small_talk_kind(q)
-        if kind:
-            text = _SMALL_TALK_REPLIES[kind]
-            if kind in ("greeting", "help"):
-                text += "\n\nFor example:\n" + "\n".join(f"- {e}" for e in EXAMPLE_QUESTIONS[:3])
-            yield Answer(question=q, query=q, text=text, refused=False, mode=mode, small_talk=True,
-                         timings={"total": round(time.perf_counter() - t0, 4)})
-            return
-
-        model = self.chat_model(llm) if mode == "llm" else None
-        if model is not None and history:
-            query = llm_condense(model, q, history)
-        else:
-            query = rewrite_followup(focus_question(q), history)
-        timings["rewrite"] = time.perf_counter() - t0
-
-        french = s.translate_queries and looks_french(query)
-        if french:
-            query = to_english_keywords(query) or query
-        t1 = time.perf_counter()
-        passages = self.retriever.retrieve(query, k=k or s.top_k, source=source)
-        timings["retrieve"] = time.perf_counter() - t1
-
-        t2 = time.perf_counter()
-        qvec = self.retriever.query_vector(query)
-        stored = self.retriever.sentence_vectors([p.id for p in passages])
-        scored = score_sentences(query, passages, self.vectors, qvec, self.retriever.view.lexical.idf, stored)
-        coverage = soft_coverage(query, passages, self.vectors, self.retriever.view.lexical.idf)
-        signals = {"best_cos": round(max((x.cos for x in scored), default=0.0), 4), "coverage": round(coverage, 4)}
-        confidence = answerability(scored, coverage, float(self.thresholds.get("refusal_weight", 0.5)))
-        counted = quantity_evidence(query, passages, self.vectors, french=french)
-        if counted is not None:
-            signals["quantity_evidence"] = counted
-        timings["score"] = time.perf_counter() - t2
-        threshold = float(self.thresholds["refusal_threshold"])
-        if not passages or confidence < threshold or counted is False:
-            timings["total"] = time.perf_counter() - t0
-            yield Answer(question=q, query=query, text=REFUSAL_TEXT, refused=True, mode=mode, passages=passages,
-                         confidence=round(confidence, 4), signals=signals, timings=_round(timings))
-            return
-
-        t3 = time.perf_counter()
-        if mode == "extractive":
-            idf = self.retriever.view.lexical.idf
-
-            def scorer(part: str) -> list:
-                return score_sentences(part, passages, self.vectors, self.vectors([part])[0], idf, stored)
-
-            raw = extractive_answer(query, passages, scored, s.max_answer_sentences, scorer)
-            yield from _chunks_of(raw)
-        else:
-            parts: list[str] = []
-            for token in llm_stream(model, q if not history else query, passages):
-                parts.append(token)
-                yield "".join(parts)
-            raw = "".join(parts)
-        timings["answer"] = time.perf_counter() - t3
-
-        if mode == "llm" and LLM_REFUSAL.match(raw.strip()):
-            timings["total"] = time.perf_counter() - t0
-            yield Answer(question=q, query=query, text=REFUSAL_TEXT, refused=True, mode=mode, passages=passages,
-                         confidence=round(confidence, 4), signals=signals, timings=_round(timings))
-            return
-
-        t4 = time.perf_counter()
-        text, claims, citations, removed = self.checker.verify(raw, passages)
-        timings["verify"] = time.perf_counter() - t4
-        timings["total"] = time.perf_counter() - t0
-        flagged = sum(1 for c in claims if not c.supported)
-        yield Answer(question=q, query=query, text=text, refused=False, mode=mode, citations=citations,
-                     passages=passages, claims=claims, flagged=flagged, confidence=round(confidence, 4),
-                     signals=signals, removed_markers=removed, timings=_round(timings))
-
-
-def _round(t: dict[str, float]) -> dict[str, float]:
-    return {k: round(v, 4) for k, v in t.items()}
-
-
-def _chunks_of(text: str, size: int = 24) -> Iterator[str]:
-    """Simulated streaming of a ready answer (extractive mode), word groups at a time."""
-    words = text.split(" ")
-    for i in range(size, len(words), size):
-        yield " ".join(words[:i])
-    yield text
+        mode = mode or ("llm" if llm else self.settings.answer_mode)
+        try:
+            answerer = answerer_class(mode)
+        except ValueError as exc:
+            raise QuestionError(str(exc)) from None
+        ctx = Context(question=question, history=list(history or []), k=k or self.settings.top_k, mode=mode,
+                      llm=llm, source=source)
+        if answerer.needs_llm:
+            ctx.model_factory = lambda: self.chat_model(llm)
+        yield from self.pipeline.stream(ctx)

@@ -57,6 +57,15 @@ class Claim:
 
 
 @dataclass
+class TraceStep:
+    """One step of the answer path as it ran: its name, what it decided, and how long it took."""
+
+    name: str
+    decided: dict = field(default_factory=dict)  # JSON-ready: the rewritten query, the language, ids, the rule...
+    ms: float = 0.0
+
+
+@dataclass
 class Answer:
     """The result of ``Assistant.ask``."""
 
@@ -74,6 +83,8 @@ class Answer:
     signals: dict[str, float] = field(default_factory=dict)  # what the refusal decision was based on
     removed_markers: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    refusal_rule: str | None = None  # the rule that refused (see assistant.steps.gate), None when answered
+    trace: list[TraceStep] = field(default_factory=list)  # every step that ran, in order
 
     def to_dict(self) -> dict:
         """JSON-ready dict (``uca ask --json`` and the ``/ask`` API)."""

@@ -39,16 +39,31 @@ class Settings(BaseSettings):
     dedup_threshold: float = Field(0.9, ge=0, le=1)
 
     # answering
-    answer_mode: Literal["extractive", "llm"] = "extractive"
+    answer_mode: str = "extractive"  # a registered answerer: extractive, llm (checked when the assistant is built)
+    rerankers: str = ""  # comma-separated names of registered rerank steps, run after retrieval
     llm: str = "none"
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_temperature: float = 0.0
     llm_timeout: float = 60.0
+    llm_max_retries: int = Field(1, ge=0, le=10)  # retries of a failed LLM call
+    llm_condense_turns: int = Field(4, ge=1, le=50)  # earlier turns shown to the LLM to rewrite a follow-up
+    llm_history_chars: int = Field(500, ge=0)  # characters of each earlier answer shown for that rewrite
     max_question_chars: int = Field(2000, ge=10)
+    history_turns: int = Field(10, ge=0, le=100)  # earlier turns of a conversation kept for follow-ups
     translate_queries: bool = True  # French questions -> English keywords (assistant.multilingual)
     max_answer_sentences: int = Field(4, ge=1, le=20)
     thresholds_file: Path | None = None
+    vector_cache_size: int = Field(50_000, ge=0)  # sentence/word vectors kept in memory by the assistant
+    stream_words: int = Field(24, ge=1)  # words per streamed update of an extractive answer
+    coverage_passages: int = Field(3, ge=1, le=50)  # top passages whose words count in the soft coverage
+    count_window: int = Field(8, ge=1, le=100)  # words around a number that count as what it counts
+    count_min_similarity: float = Field(0.75, ge=0, le=1)  # embedding similarity for "the counted noun"
+    sentence_cos_weight: float = Field(0.65, ge=0, le=1)  # answer-sentence score: similarity vs word overlap
+    answer_type_bonus: float = Field(0.08, ge=0, le=1)  # added when a sentence has the asked type (date, number)
+    passage_rank_bonus: float = Field(0.02, ge=0, le=1)  # tie-break towards better-ranked passages (/ rank)
+    answer_close_margin: float = Field(0.05, ge=0, le=1)  # sentences this close to the best are added
+    answer_complement_margin: float = Field(0.12, ge=0, le=1)  # ...this close, when they cover new words
 
     # ui
     host: str = "127.0.0.1"
@@ -63,6 +78,10 @@ class Settings(BaseSettings):
         if v >= size:
             raise ValueError(f"chunk_overlap ({v}) must be smaller than chunk_size ({size})")
         return v
+
+    def reranker_names(self) -> list[str]:
+        """The rerank steps named in ``UCA_RERANKERS``, in order."""
+        return [n.strip() for n in self.rerankers.split(",") if n.strip()]
 
     def resolved_corpus_dir(self) -> Path:
         return self.corpus_dir.expanduser().resolve()

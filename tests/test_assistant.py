@@ -232,3 +232,30 @@ def test_answering_uses_the_vectors_ingest_stored_and_falls_back_without_them(se
     b = old.ask("Where is HOPE's head office?")
     assert not b.refused and "Brussels" in b.text and b.citations
     assert any(t.split(": ", 1)[-1] in sentences for t in seen_old)
+
+
+def test_cli_json_trace_names_the_refusal_rule_and_the_steps(settings):
+    env = {"UCA_INDEX_DIR": str(settings.index_dir), "UCA_CORPUS_DIR": str(settings.corpus_dir)}
+    out = _uca("ask", "--json", "Who is the CEO of Unicancer?", env=env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["refused"] and data["refusal_rule"] in ("low_confidence", "no_answer_type", "no_count_evidence")
+    gate = [t for t in data["trace"] if t["name"] == "gate"][0]
+    assert gate["decided"]["rule"] == data["refusal_rule"] and gate["decided"]["refused"] is True
+    if data["refusal_rule"] == "low_confidence":
+        assert gate["decided"]["confidence"] < gate["decided"]["threshold"]
+    out = _uca("ask", "--json", "Where is HOPE's head office?", env=env)
+    data = json.loads(out.stdout)
+    steps = {t["name"]: t for t in data["trace"]}
+    assert {"follow_up", "retrieve", "answer", "verify"} <= set(steps)
+    assert steps["follow_up"]["decided"]["query"] == data["query"]
+    assert steps["retrieve"]["decided"]["passages"][0]["id"] == data["passages"][0]["id"]
+    assert all(isinstance(t["ms"], float) and t["ms"] >= 0 for t in data["trace"])
+    out = _uca("ask", "--trace", "Where is HOPE's head office?", env=env)
+    assert "How this answer was found" in out.stdout and "retrieve" in out.stdout and " ms" in out.stdout
+
+
+def test_a_follow_up_rewrite_is_traced(bot):
+    a = bot.ask("When did it start?", history=[("What is JANE?", "JANE is a joint action.")])
+    step = {t.name: t for t in a.trace}["follow_up"]
+    assert step.decided["rewritten"] and "JANE" in step.decided["query"] and a.query == step.decided["query"]

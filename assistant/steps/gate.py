@@ -1,0 +1,55 @@
+"""Step ``gate``: do the retrieved passages answer the question? A refusal names the rule that made it.
+
+Rules, in order:
+  * ``no_passages``: retrieval found nothing;
+  * ``no_count_evidence``: a counting question ("How many employees...") whose counted noun has no number
+    near it in any passage (``assistant.answering.quantity_evidence``);
+  * ``low_confidence``: ``weight * best sentence similarity + (1 - weight) * soft coverage`` of the question's
+    content words is below the calibrated threshold (``assistant/calibration.json``).
+"""
+
+from __future__ import annotations
+
+from assistant.answering import REFUSAL_TEXT, answerability, quantity_evidence, score_sentences, soft_coverage
+from assistant.pipeline import Context, Step, register_step
+from assistant.results import Answer
+
+
+@register_step("gate")
+class Gate(Step):
+    def run(self, ctx: Context, decided: dict) -> None:
+        bot, s = self.bot, self.bot.settings
+        retriever = bot.retriever
+        idf = retriever.view.lexical.idf
+        ctx.query_vector = retriever.query_vector(ctx.query)
+        ctx.stored = retriever.sentence_vectors([p.id for p in ctx.passages])
+        ctx.scored = score_sentences(ctx.query, ctx.passages, bot.vectors, ctx.query_vector, idf, ctx.stored,
+                                     tuning=s)
+        coverage = soft_coverage(ctx.query, ctx.passages, bot.vectors, idf, top=s.coverage_passages)
+        ctx.signals = {"best_cos": round(max((x.cos for x in ctx.scored), default=0.0), 4),
+                       "coverage": round(coverage, 4)}
+        weight = bot.thresholds.refusal_weight
+        threshold = bot.thresholds.refusal_threshold
+        ctx.confidence = round(answerability(ctx.scored, coverage, weight), 4)
+        counted = quantity_evidence(ctx.query, ctx.passages, bot.vectors, french=ctx.language == "fr",
+                                    window=s.count_window, min_sim=s.count_min_similarity)
+        if counted is not None:
+            ctx.signals["quantity_evidence"] = counted
+        rule = None
+        if not ctx.passages:
+            rule = "no_passages"
+        elif counted is False:
+            rule = "no_count_evidence"
+        elif ctx.confidence < threshold:
+            rule = "low_confidence"
+        decided.update(ctx.signals)
+        decided.update({"confidence": ctx.confidence, "threshold": threshold, "weight": weight,
+                        "refused": rule is not None, "rule": rule})
+        if rule is not None:
+            ctx.answer = refusal(ctx, rule)
+
+
+def refusal(ctx: Context, rule: str) -> Answer:
+    """The refusal answer for ``ctx``, naming ``rule``."""
+    return Answer(question=ctx.question, query=ctx.query, text=REFUSAL_TEXT, refused=True, mode=ctx.mode,
+                  passages=ctx.passages, confidence=ctx.confidence, signals=dict(ctx.signals), refusal_rule=rule)

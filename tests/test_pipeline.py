@@ -1,0 +1,147 @@
+"""The answer pipeline: named steps, the trace, extension points (a toy reranker and a toy answerer added
+without editing the pipeline), and configuration checked when the assistant is built. Fast: fake embedder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, QuestionError
+from assistant.answerers import Answerer, register_answerer
+from assistant.pipeline import Step, format_trace, register_step
+from assistant.steps import DEFAULT_STEPS
+from assistant.thresholds import ThresholdsError
+from ingest.pipeline import run_ingest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ("# Partners\n\nThe Zorblax Institute is a partner located in Lyon since 2019.\n\n"
+       "# Funding\n\nThe Quibble Fund gave 4 million euros to the Zorblax Institute in 2021.\n\n"
+       "# Staff\n\nThe Zorblax Institute employs 120 researchers in Lyon.\n")
+
+
+@pytest.fixture
+def fake_index(fake_settings, fake_embedder):
+    (fake_settings.corpus_dir / "notes.md").write_text(DOC, encoding="utf-8")
+    run_ingest(fake_settings, embedder=fake_embedder)
+    return fake_settings
+
+
+# permissive thresholds: with hashed vectors the gate would refuse everything, and these tests are about
+# the pipeline, not about the refusal calibration
+OPEN = {"refusal_threshold": -1.0, "refusal_weight": 0.5, "support_cos": 0.99, "support_lex": 0.2}
+
+
+@register_step("toy_reverse")
+class ToyReverse(Step):
+    """A toy reranker: the retrieved passages in reverse order."""
+
+    def run(self, ctx, decided):
+        ctx.passages = list(reversed(ctx.passages))
+        decided["order"] = [p.id for p in ctx.passages]
+
+
+@register_answerer("toy_first_sentence")
+class ToyAnswerer(Answerer):
+    """A toy answerer: the first passage's first line, cited."""
+
+    def answer_stream(self, ctx):
+        first = next(line for line in ctx.passages[0].text.splitlines() if line.strip() and not line.startswith("#"))
+        yield first[:10]
+        yield f"{first} [1]"
+
+
+def test_default_steps_run_in_order_and_each_is_traced(fake_index, fake_embedder):
+    bot = Assistant(fake_index, embedder=fake_embedder, thresholds=OPEN)
+    a = bot.ask("Where is the Zorblax Institute located?")
+    assert not a.refused
+    assert [t.name for t in a.trace] == DEFAULT_STEPS
+    by = {t.name: t for t in a.trace}
+    assert by["follow_up"].decided["query"] == a.query
+    assert by["language"].decided["language"] == "en"
+    ids = [p["id"] for p in by["retrieve"].decided["passages"]]
+    assert ids == [p.id for p in a.passages] and ids
+    assert by["gate"].decided["refused"] is False and by["gate"].decided["rule"] is None
+    assert by["answer"].decided["answerer"] == "extractive"
+    assert all(t.ms >= 0 for t in a.trace)
+    assert set(a.timings) == {*DEFAULT_STEPS, "total"}
+    text = format_trace(a.trace)
+    assert "retrieve" in text and "gate" in text and " ms" in text
+    json.dumps(a.to_dict())  # the trace is JSON-ready
+
+
+def test_small_talk_stops_early_with_a_short_trace(fake_index, fake_embedder):
+    a = Assistant(fake_index, embedder=fake_embedder, thresholds=OPEN).ask("hello")
+    assert a.small_talk and [t.name for t in a.trace] == ["guard", "small_talk"]
+
+
+def test_a_refusal_names_its_rule_and_figures(fake_index, fake_embedder):
+    strict = {**OPEN, "refusal_threshold": 1.5}
+    a = Assistant(fake_index, embedder=fake_embedder, thresholds=strict).ask("Where is the Zorblax Institute?")
+    assert a.refused and a.refusal_rule == "low_confidence"
+    gate = a.trace[-1]
+    assert gate.name == "gate" and gate.decided["rule"] == "low_confidence"
+    assert gate.decided["threshold"] == 1.5 and gate.decided["confidence"] < 1.5
+    assert {"best_cos", "coverage", "weight"} <= set(gate.decided)
+
+
+def test_counting_question_without_a_count_is_refused_by_its_own_rule(fake_index, fake_embedder):
+    bot = Assistant(fake_index, embedder=fake_embedder, thresholds=OPEN)
+    a = bot.ask("How many hospitals does the Quibble Fund own?")
+    assert a.refused and a.refusal_rule == "no_count_evidence"
+    assert a.trace[-1].decided["quantity_evidence"] is False
+
+
+def test_a_toy_reranker_joins_through_a_setting(fake_index, fake_embedder):
+    plain = Assistant(fake_index, embedder=fake_embedder, thresholds=OPEN).ask("Zorblax Institute Lyon")
+    s = fake_index.model_copy(update={"rerankers": "toy_reverse"})
+    a = Assistant(s, embedder=fake_embedder, thresholds=OPEN).ask("Zorblax Institute Lyon")
+    names = [t.name for t in a.trace]
+    assert names.index("toy_reverse") == names.index("retrieve") + 1
+    assert len(plain.passages) > 1
+    assert [p.id for p in a.passages] == [p.id for p in reversed(plain.passages)]
+
+
+def test_a_toy_answerer_is_chosen_by_the_answer_mode(fake_index, fake_embedder):
+    bot = Assistant(fake_index, embedder=fake_embedder, thresholds=OPEN)
+    parts = list(bot.stream("Where is the Zorblax Institute located?", mode="toy_first_sentence"))
+    a = parts[-1]
+    assert [p for p in parts[:-1]][0] == parts[-2][:10]  # streamed
+    assert a.mode == "toy_first_sentence" and a.text.endswith("[1]")
+    assert a.citations and a.citations[0].n == 1 and a.citations[0].supported
+    assert {t.name: t for t in a.trace}["answer"].decided["answerer"] == "toy_first_sentence"
+    s = fake_index.model_copy(update={"answer_mode": "toy_first_sentence"})
+    assert Assistant(s, embedder=fake_embedder, thresholds=OPEN).ask("Zorblax Lyon").mode == "toy_first_sentence"
+
+
+def test_bad_configuration_fails_when_the_assistant_is_built(fake_index, fake_embedder, tmp_path):
+    with pytest.raises(ValueError, match="UCA_LLM"):
+        Assistant(fake_index.model_copy(update={"llm": "gpt4"}), embedder=fake_embedder, thresholds=OPEN)
+    with pytest.raises(ValueError, match="unknown answer mode"):
+        Assistant(fake_index.model_copy(update={"answer_mode": "poetry"}), embedder=fake_embedder, thresholds=OPEN)
+    with pytest.raises(ValueError, match="unknown answer step 'nope'"):
+        Assistant(fake_index.model_copy(update={"rerankers": "nope"}), embedder=fake_embedder, thresholds=OPEN)
+    with pytest.raises(ThresholdsError, match="refusal_weight"):
+        Assistant(fake_index, embedder=fake_embedder, thresholds={**OPEN, "refusal_weight": 3})
+    bad = tmp_path / "t.json"
+    bad.write_text('{"refusal_threshold": 0.5', encoding="utf-8")
+    with pytest.raises(ThresholdsError, match="not valid JSON"):
+        Assistant(fake_index.model_copy(update={"thresholds_file": bad}), embedder=fake_embedder)
+    bad.write_text(json.dumps({"refusal_threshold": 0.5}), encoding="utf-8")
+    with pytest.raises(ThresholdsError, match="support_cos"):
+        Assistant(fake_index.model_copy(update={"thresholds_file": bad}), embedder=fake_embedder)
+    with pytest.raises(QuestionError, match="unknown answer mode"):
+        Assistant(fake_index, embedder=fake_embedder, thresholds=OPEN).ask("Zorblax?", mode="poetry")
+
+
+def test_python_m_assistant_does_not_import_the_ui():
+    code = ("import sys, runpy\nsys.argv = ['assistant', '--help']\n"
+            "try:\n    runpy.run_module('assistant', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "bad = [m for m in sys.modules if m == 'ui' or m.startswith('ui.') or m == 'uca.cli' or m == 'gradio']\n"
+            "assert not bad, bad\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "question" in proc.stdout
