@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ingest.settings import Settings
 
@@ -27,6 +27,25 @@ class Thresholds(BaseModel):
     support_cos: float = Field(ge=-1, le=1)  # a claim is supported at this cosine to a passage sentence...
     support_lex: float = Field(ge=0, le=1)  # ...or this share of its content words found in it
     calibration: dict[str, Any] = Field(default_factory=dict)  # how and on what they were fitted
+    refusal_model: dict[str, Any] | None = None  # logistic model over assistant.signals (several corpora)
+
+    @field_validator("refusal_model")
+    @classmethod
+    def _model_shape(cls, v: dict | None) -> dict | None:
+        if v is None:
+            return v
+        need = ("features", "mean", "scale", "coef", "intercept", "threshold")
+        missing = [k for k in need if k not in v]
+        if missing:
+            raise ValueError(f"refusal_model lacks {', '.join(missing)}")
+        if not len(v["features"]) == len(v["mean"]) == len(v["scale"]) == len(v["coef"]):
+            raise ValueError("refusal_model: features, mean, scale and coef differ in length")
+        from assistant.signals import FEATURES
+
+        unknown = [f for f in v["features"] if f not in FEATURES]
+        if unknown:
+            raise ValueError(f"refusal_model: unknown features {unknown} (known: {', '.join(FEATURES)})")
+        return v
 
     def __getitem__(self, key: str) -> Any:  # dict-style access, as the calibration tools write them
         return getattr(self, key)

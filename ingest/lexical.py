@@ -122,6 +122,11 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def vocabulary(self) -> set[str]:
+        """The tokens the indexed chunks use."""
+        return self._vocab
+
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top ``k`` chunks for ``query``; ``allowed`` restricts to those chunk ids."""
         if self._bm25 is None or k <= 0:

@@ -12,11 +12,25 @@ from __future__ import annotations
 
 from assistant.answering import REFUSAL_TEXT, answerability, quantity_evidence, score_sentences, soft_coverage
 from assistant.pipeline import Context, Step, register_step
-from assistant.results import Answer
+from assistant.results import Answer, Passage
+from assistant.signals import dense_margin, lexical_signals, logistic
+from ingest.lexical import tokenize
 
 
 @register_step("gate")
 class Gate(Step):
+    def __init__(self, bot) -> None:
+        super().__init__(bot)
+        self._token_cache: dict[str, frozenset[str]] = {}
+
+    def _tokens(self, p: Passage) -> frozenset[str]:
+        toks = self._token_cache.get(p.id)
+        if toks is None:
+            if len(self._token_cache) >= self.bot.settings.vector_cache_size:
+                self._token_cache.clear()
+            toks = self._token_cache[p.id] = frozenset(tokenize(f"{p.title} {p.section} {p.text}"))
+        return toks
+
     def run(self, ctx: Context, decided: dict) -> None:
         bot, s = self.bot, self.bot.settings
         retriever = bot.retriever
@@ -33,8 +47,16 @@ class Gate(Step):
         ctx.confidence = round(answerability(ctx.scored, coverage, weight), 4)
         counted = quantity_evidence(ctx.query, ctx.passages, bot.vectors, french=ctx.language == "fr",
                                     window=s.count_window, min_sim=s.count_min_similarity)
+        ctx.signals.update(lexical_signals(tokenize(ctx.query), ctx.passages, self._tokens, idf,
+                                           retriever.view.lexical.vocabulary))
+        ctx.signals["dense_margin"] = dense_margin(ctx.passages)
         if counted is not None:
             ctx.signals["quantity_evidence"] = counted
+        model = bot.thresholds.refusal_model
+        if model:  # a refusal model fitted on several corpora replaces the one-corpus confidence
+            ctx.confidence = round(logistic(ctx.signals, model), 4)
+            threshold = float(model["threshold"])
+            decided["model"] = model.get("name", "logistic")
         rule = None
         if not ctx.passages:
             rule = "no_passages"

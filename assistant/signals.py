@@ -1,0 +1,63 @@
+"""Answerability signals that mean the same on any corpus: shares of the question's IDF mass (the corpus's own
+word statistics), not raw similarities whose scale depends on the embedding model.
+
+  * ``lex_best``: the best retrieved passage's share of the question's IDF mass (stemmed words found in it,
+    its title and heading path);
+  * ``lex_doc``: the same over all the retrieved passages of the best document together (an abstract whose
+    question words are spread over its sections);
+  * ``oov``: the share of the question's IDF mass on words the corpus never uses (a name it does not know);
+  * ``dense_margin``: how far the best passage's cosine stands above the others retrieved (the scale of the
+    model's cosines cancels out in a difference).
+
+They are inputs of the refusal model fitted by ``uca eval --calibrate-refusal`` over several corpora
+(``assistant/calibration.json``, ``refusal_model``); see ``assistant.steps.gate``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Sequence
+
+from assistant.results import Passage
+
+_EXP_GUARD = 60.0  # logits clipped to +-this before exp() (no overflow)
+FEATURES = ("best_cos", "coverage", "lex_best", "lex_doc", "oov", "dense_margin")
+
+
+def _share(qtoks: Sequence[str], found: Collection[str], idf: Callable[[str], float]) -> float:
+    total = sum(idf(t) for t in qtoks)
+    return sum(idf(t) for t in qtoks if t in found) / total if total > 0 else 0.0
+
+
+def lexical_signals(query_tokens: Sequence[str], passages: Sequence[Passage], passage_tokens: Callable[[Passage], set],
+                    idf: Callable[[str], float], vocabulary: Collection[str]) -> dict[str, float]:
+    """``lex_best``, ``lex_doc`` and ``oov`` of a question against its retrieved passages."""
+    qtoks = list(dict.fromkeys(query_tokens))
+    if not qtoks:
+        return {"lex_best": 0.0, "lex_doc": 0.0, "oov": 0.0}
+    per_passage = [passage_tokens(p) for p in passages]
+    by_doc: dict[str, set] = {}
+    for p, toks in zip(passages, per_passage, strict=True):
+        by_doc.setdefault(p.source, set()).update(toks)
+    return {
+        "lex_best": round(max((_share(qtoks, t, idf) for t in per_passage), default=0.0), 4),
+        "lex_doc": round(max((_share(qtoks, t, idf) for t in by_doc.values()), default=0.0), 4),
+        "oov": round(_share(qtoks, {t for t in qtoks if t not in vocabulary}, idf), 4),
+    }
+
+
+def dense_margin(passages: Sequence[Passage]) -> float:
+    """Best cosine minus the mean of the other retrieved passages' cosines (0 with fewer than two)."""
+    cos = sorted((p.dense_score for p in passages if p.dense_score is not None), reverse=True)
+    if len(cos) < 2:
+        return 0.0
+    return round(cos[0] - sum(cos[1:]) / (len(cos) - 1), 4)
+
+
+def logistic(signals: dict[str, float], model: dict) -> float:
+    """Probability that the question is answerable under a fitted ``refusal_model``
+    (``{"features": [...], "mean": [...], "scale": [...], "coef": [...], "intercept": x}``)."""
+    z = float(model["intercept"])
+    for name, mean, scale, coef in zip(model["features"], model["mean"], model["scale"], model["coef"], strict=True):
+        z += coef * (float(signals.get(name, 0.0)) - mean) / (scale or 1.0)
+    return 1.0 / (1.0 + math.exp(-max(-_EXP_GUARD, min(_EXP_GUARD, z))))
