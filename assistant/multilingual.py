@@ -90,3 +90,25 @@ def expand_query(query: str, question_lang: str, corpus_langs: Iterable[str]) ->
             have.add(key)
             extra.append(w)
     return f"{query.rstrip()} {' '.join(extra)}" if extra else query
+
+
+def answer_query(question: str, question_lang: str, passage_langs: Iterable[str]) -> str:
+    """The question as the answerer should score the passages' sentences with: the glossary keywords alone
+    when most passages are in the glossary's target language and the question is not (French question,
+    English passages), else the question itself.
+
+    Why not the expanded query here too: French words that English passages cannot contain lower the soft
+    coverage and the sentence scores. Measured on the eval set (French category, 10 questions): answering
+    with ``expand_query``'s output refused 1 question and citation precision fell from 1.0 to 0.69; with
+    retrieval on ``expand_query`` and answering on this, the figures equal the committed ones."""
+    try:
+        language = get(question_lang)
+    except ValueError:
+        return question
+    langs = [lang or DEFAULT_LANGUAGE for lang in passage_langs]
+    target = language.glossary_target
+    if not language.glossary or not target or target == language.code or not langs:
+        return question
+    if sum(1 for lang in langs if lang == target) * 2 <= len(langs):
+        return question
+    return to_keywords(question, language.code) or question

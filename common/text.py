@@ -23,7 +23,8 @@ WORD = re.compile(r"[0-9a-z]+(?:[-'][0-9a-z]+)*")  # a word of folded text (hyph
 BULLET_RE = re.compile(r"^\s*(?:[•◦▪‣·●○■□–—*+-]|\d{1,3}[.)]|\(?[a-z]\))\s+")
 _TERMINAL = tuple(".!?:;,…")
 # Sentence end: . ! ? (optionally closing quote/bracket), then whitespace, then a likely sentence start.
-_SENT_END = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+(?=[\"'“‘«(\[]?[A-Z0-9À-ÖØ-Þ•])")
+# French guillemets may have a space inside: « Oui. » Il part.
+_SENT_END = re.compile(r"(?<=[.!?…])(?:[\"'”’)\]]|\s?»)*\s+(?=(?:[\"'“‘(\[]|«\s?)?[A-Z0-9À-ÖØ-Þ•])")
 _ABBREV_WINDOW = 12  # characters before a sentence end searched for an abbreviation
 
 
