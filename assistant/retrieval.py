@@ -183,13 +183,15 @@ class Retriever:
             allowed = {c.id for c in self.manifest.chunks(source=source)}
         return view.lexical.search(query, n, allowed=allowed, langs=langs or view.languages)
 
-    def retrieve(self, query: str, k: int | None = None, source: str | None = None) -> list[Passage]:
-        """Ranked passages for ``query``: fused dense and BM25 lists, near-duplicates removed."""
+    def retrieve(self, query: str, k: int | None = None, source: str | None = None,
+                 lexical_query: str | None = None) -> list[Passage]:
+        """Ranked passages for ``query``: fused dense and BM25 lists, near-duplicates removed. BM25 searches
+        ``lexical_query`` when given (a question expanded with glossary keywords, ``assistant.multilingual``)."""
         s = self.settings
         k = k or s.top_k
         n = max(s.fetch_k, k)
         dense = self.dense(query, n, source)
-        lex = self.lexical(query, n, source)
+        lex = self.lexical(lexical_query or query, n, source)
         fused: dict[str, dict] = {}
         for rank, (cid, score) in enumerate(dense, start=1):
             fused.setdefault(cid, {})["dense"] = (rank, score)

@@ -54,6 +54,12 @@ def _stemmer(algorithm: str):
     return Stemmer.Stemmer(algorithm)
 
 
+@lru_cache(maxsize=8)
+def _enclitics(code: str) -> re.Pattern | None:
+    fragments = get(code).enclitics
+    return re.compile(rf"(?:{'|'.join(fragments)})$") if fragments else None
+
+
 def tokenize(text: str, lang: str | None = None) -> list[str]:
     """Lower-cased, accent-folded, stop-word-free word tokens stemmed by the analyser of ``lang`` (None: the
     default language), the same for chunks and queries of that language.
@@ -62,17 +68,22 @@ def tokenize(text: str, lang: str | None = None) -> list[str]:
     documents must not match them on "de" or "la", and an English name in a French text keeps its words."""
     language = get(lang or DEFAULT_LANGUAGE)
     stop = words("stop_words")
+    clitic = _enclitics(language.code)
     out: list[str] = []
     if language.stem_accented:  # the stemmer needs the accents ("organisée" -> "organis"); fold the stem
         raw = _WORD_ANY.findall(text.lower().replace("’", "'").translate(_LIGATURES))
         for w in raw:
             w = w.split("'")[-1] if "'" in w else w  # l'organisation -> organisation
+            if clitic is not None:
+                w = clitic.sub("", w)  # mobilise-t-il -> mobilise
             key = fold(w)
             if key and key not in stop and (len(key) > 1 or key.isdigit()) and WORD.fullmatch(key):
                 out.append(w)
         return [fold(t) for t in _stemmer(language.stemmer).stemWords(out)] if out else []
     for w in WORD.findall(fold(text)):
         w = w.split("'")[-1] if "'" in w else w  # l'organisation -> organisation, europe's -> s
+        if clitic is not None:
+            w = clitic.sub("", w)
         if w and w not in stop and (len(w) > 1 or w.isdigit()):
             out.append(w)
     return _stemmer(language.stemmer).stemWords(out) if out else []

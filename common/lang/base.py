@@ -23,6 +23,7 @@ class Language:
     stop_words: frozenset[str] = frozenset()  # function words, lower case, accent-free
     frame_words: frozenset[str] = frozenset()  # words that frame a question rather than carry its subject
     stem_accented: bool = False  # stem the word with its accents, then fold the stem (Snowball French needs them)
+    enclitics: tuple[str, ...] = ()  # regex fragments of pronouns hyphenated after a verb, cut before stemming
 
     # sentence boundaries: words written with a final "." that do not end a sentence (given without the dot;
     # a space inside one matches any whitespace)

@@ -77,6 +77,7 @@ LANGUAGE = Language(
     stemmer="french",
     lingua="FRENCH",
     stem_accented=True,
+    enclitics=("(?:-t)?-(?:il|elle|ils|elles|on)", "-(?:ce|je|tu|nous|vous)"),  # mobilise-t-il, est-ce
     stop_words=frozenset(
         """le la les un une des du de d l et ou en au aux ce ces cet cette qui que quoi quel quelle quels quelles
         est sont a ont pour par sur dans avec il elle ils elles on nous vous je tu son sa ses leur leurs y
