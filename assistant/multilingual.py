@@ -23,19 +23,25 @@ from common.text import fold
 
 _ELISION = re.compile(rf"^(?:{alternation('elisions')})['’]", re.I)
 _WORDS = re.compile(r"[\w'’%-]+")
-_ACCENTS = re.compile(r"[àâçéèêëîïôûùüÿœ]")
+
+
+def looks_like(text: str, lang: str) -> bool:
+    """True for a question that is probably in ``lang`` by its marker words, elisions and letters (two
+    marker words, or one and a typical letter): a rule that needs no detector."""
+    language = get(lang)
+    words = re.findall(r"[\w'’-]+", text.lower())
+    if not words or not language.markers:
+        return False
+    elision = re.compile(rf"^(?:{'|'.join(language.elisions)})['’]", re.I) if language.elisions else None
+    hits = sum(1 for w in words if w in language.markers or (elision is not None and elision.match(w)))
+    letters = bool(language.marker_letters) and any(c in language.marker_letters for c in text.lower())
+    return hits >= 2 or (hits >= 1 and letters)
 
 
 def looks_french(text: str) -> bool:
-    """True for a question that is probably French (accents, elisions, French function words): a rule that
-    needs no detector (``question_language`` uses the detector first)."""
-    markers = get("fr").markers
-    words = re.findall(r"[\w'’-]+", text.lower())
-    if not words:
-        return False
-    hits = sum(1 for w in words if w in markers or _ELISION.match(w))
-    accents = bool(_ACCENTS.search(text.lower()))
-    return hits >= 2 or (hits >= 1 and accents)
+    """True for a question that is probably French (accents, elisions, French function words)
+    (``question_language`` uses the detector first)."""
+    return looks_like(text, "fr")
 
 
 def question_language(question: str, default: str = DEFAULT_LANGUAGE) -> str:

@@ -70,6 +70,7 @@ class Language:
     glossary: dict[str, str] = field(default_factory=dict)
     glossary_target: str = ""
     markers: frozenset[str] = frozenset()
+    marker_letters: str = ""  # letters typical of the language ("é", "ç"): with a marker word, enough to tell
     elisions: tuple[str, ...] = ()  # regex fragments of elided prefixes without the apostrophe: "l", "qu"
 
     # what the assistant says in this language

@@ -140,6 +140,7 @@ LANGUAGE = Language(
         "depuis avec pour dans sur par au aux ce cette ces il elle ils elles est-ce qu'est-ce leur leurs son sa ses "
         "à été être avoir fait font peut".split()
     ),
+    marker_letters="àâçéèêëîïôûùüÿœ",
     elisions=("l", "d", "qu", "s", "c", "j", "n", "m", "t", "jusqu", "lorsqu", "puisqu"),
     texts={
         "refusal": "Les documents ne traitent pas cette question : je ne peux donc pas y répondre à partir d'eux.",
