@@ -7,9 +7,10 @@ Offsets are exact: ``text[a:b]`` is the sentence. Abbreviations that do not end 
 "p. ex.") are those of every supported language (``common.lang``), so the split never depends on a
 language guess and ingest and answering always agree.
 
-Why not pysbd: its character offsets have been wrong in several releases (it re-finds its sentences in the
-original text), it is much slower than one regex pass, and it would move the English splits the stored
-vectors are keyed by.
+Why not pysbd: its character offsets were wrong in several releases (pySBD issues #49, #53: it re-finds
+its sentences in the original text after rewriting it), and it would move the English splits that the
+stored sentence vectors are keyed by; one regex pass plus per-language abbreviation lists keeps offsets
+exact by construction.
 """
 
 from __future__ import annotations
