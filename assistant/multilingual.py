@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from common.lang import DEFAULT_LANGUAGE, alternation, detect, get
 from common.text import fold
@@ -142,3 +143,26 @@ def answer_query(question: str, question_lang: str, passage_langs: Iterable[str]
     if sum(1 for lang in langs if lang == target) * 2 <= len(langs):
         return question
     return to_keywords(question, language.code) or question
+
+
+@dataclass(frozen=True)
+class Queries:
+    """What the retrieval step searches with, and why (for the answer's trace)."""
+
+    lang: str  # the question's language
+    dense: str  # for the embedding side
+    lexical: str  # for BM25
+    expanded: bool  # glossary keywords were added
+
+
+def plan_queries(question: str, corpus_langs: Iterable[str], default: str = DEFAULT_LANGUAGE,
+                 translate: bool = True) -> Queries:
+    """The question's language and the queries of both retrieval sides (``translate=False``, i.e.
+    ``UCA_TRANSLATE_QUERIES=false``: the question as asked for both). Then
+    ``Retriever.retrieve(q.dense, lexical_query=q.lexical)`` and, for the answerer, ``answer_query``."""
+    corpus = list(corpus_langs)
+    lang = question_language(question, default)
+    if not translate:
+        return Queries(lang, question, question, False)
+    lexical = expand_query(question, lang, corpus)
+    return Queries(lang, dense_query(question, lang, corpus), lexical, lexical != question)

@@ -180,6 +180,24 @@ def test_expand_query_keeps_the_question_and_adds_english_keywords():
     assert answer_query(q, "fr", ["fr", "fr", "en"]) == q
 
 
+def test_plan_queries_per_corpus():
+    from assistant.multilingual import plan_queries
+
+    q = "Où se trouve le siège de HOPE ?"
+    english_corpus = plan_queries(q, ["en"])
+    assert english_corpus.lang == "fr" and english_corpus.expanded
+    assert english_corpus.dense == "where located head office HOPE"  # the keywords: no French document
+    assert english_corpus.lexical.startswith(q)
+    mixed = plan_queries(q, ["en", "fr"])
+    assert mixed.dense == q and mixed.lexical == english_corpus.lexical  # French documents: asked as it stands
+    french = plan_queries(q, ["fr"])
+    assert (french.dense, french.lexical, french.expanded) == (q, q, False)
+    assert plan_queries(q, ["en"], translate=False) == plan_queries(q, ["fr"])
+    en_q = "Where is HOPE's head office?"
+    english = plan_queries(en_q, ["en", "fr"])
+    assert (english.lang, english.dense, english.lexical, english.expanded) == ("en", en_q, en_q, False)
+
+
 def test_every_french_eval_question_gains_english_keywords():
     from assistant.multilingual import expand_query, to_english_keywords
     from common.text import fold
@@ -281,7 +299,7 @@ def test_ingest_stores_each_chunks_language(fake_settings, fake_embedder, helper
 @pytest.mark.slow
 def test_french_and_english_documents_answered_from_the_right_passage(tmp_path):
     from assistant import Assistant
-    from assistant.multilingual import dense_query, expand_query, question_language
+    from assistant.multilingual import dense_query, expand_query, plan_queries, question_language
     from ingest.pipeline import run_ingest
     from ingest.settings import Settings
 
@@ -307,8 +325,10 @@ def test_french_and_english_documents_answered_from_the_right_passage(tmp_path):
     for question, source, lang, fact in cases:
         qlang = question_language(question)
         assert qlang == ("en" if question.startswith("Where") else "fr")
-        top = bot.retriever.retrieve(dense_query(question, qlang, langs), k=5,
-                                     lexical_query=expand_query(question, qlang, langs))
+        plan = plan_queries(question, langs)
+        assert (plan.dense, plan.lexical) == (dense_query(question, qlang, langs),
+                                              expand_query(question, qlang, langs))
+        top = bot.retriever.retrieve(plan.dense, k=5, lexical_query=plan.lexical)
         assert top[0].source == source and top[0].lang == lang, (question, top[0])
         assert any(fact in p.text for p in top[:2]), (question, [p.text[:60] for p in top])
         assert all(p.lang == ("fr" if p.source == "helios.md" else "en") for p in top)
