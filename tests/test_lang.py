@@ -338,3 +338,20 @@ def test_french_and_english_documents_answered_from_the_right_passage(tmp_path):
         cited = {c.chunk_id for c in answer.citations}
         assert {p.lang for p in answer.passages if p.id in cited} == {lang}
         assert all(c.source == source for c in answer.citations)
+
+
+def test_sections_too_short_to_tell_take_the_document_or_default_language(tmp_path):
+    from ingest.chunking import chunk_document, with_languages
+    from ingest.loaders import load_document
+
+    numbers = tmp_path / "table.txt"
+    numbers.write_text("2019 2020 2021\n\n12 14 18\n", encoding="utf-8")
+    doc = load_document(numbers, numbers.name)
+    assert {c.lang for c in with_languages(doc.text, chunk_document(doc), "fr")} == {"fr"}
+    assert {c.lang for c in with_languages(doc.text, chunk_document(doc), "en")} == {"en"}
+    page = tmp_path / "helios.md"
+    page.write_text(HELIOS + "\n## Contact\n\nCDC 2024\n", encoding="utf-8")
+    doc = load_document(page, page.name)
+    chunks = with_languages(doc.text, chunk_document(doc), "en")
+    assert {c.section.split(" > ")[-1]: c.lang for c in chunks}["Contact"] == "fr"  # the document's language
+    assert all(c.metadata()["lang"] == "fr" for c in chunks)
