@@ -14,16 +14,18 @@ import numpy as np
 
 from assistant.citations import Sentence, passage_sentences
 from assistant.results import Passage
-from ingest.lexical import STOP_WORDS, content_words, tokenize
+from common.lang import DEFAULT_LANGUAGE, alternation, get
+from common.lang import words as lang_words
+from common.text import split_sentences
+from ingest.lexical import content_words, tokenize
 from ingest.settings import Settings
 
-REFUSAL_TEXT = "The documents do not cover this question, so I cannot answer it from them."
-LLM_REFUSAL = re.compile(r"^\W*(the documents do not say|not in the documents|les documents ne le disent pas)\W*$",
-                         re.I)
+# The word lists and question patterns are those of every language (common.lang), joined.
+STOP_WORDS = lang_words("stop_words")
+REFUSAL_TEXT = get(DEFAULT_LANGUAGE).texts["refusal"]
+LLM_REFUSAL = re.compile(rf"^\W*({alternation('llm_refusals')})\W*$", re.I)
 _LIST_Q = re.compile(
-    r"^\s*(which|list|name|enumerate|what are|who are|quel(le)?s|énum|liste|cite)\b|\b(all|every|projects|"
-    r"partnerships|partners|members|memberships|organi[sz]ations|initiatives|priorities|objectives|centers|"
-    r"centres|networks|themes|ambitions?|projets|partenariats|organisations)\b",
+    rf"^\s*({alternation('list_question_starts')})\b|\b({alternation('list_question_words')})\b",
     re.I,
 )
 
@@ -105,16 +107,13 @@ def _in_context(p: Passage, s: Sentence) -> str:
     return f"{p.section}: {s.text}" if p.section else s.text
 
 
-_YEAR_OR_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(January|February|March|April|May|June|July|August|"
-                           r"September|October|November|December)\b")
-_NUMBERISH = re.compile(r"\b\d+\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|thirty|forty|fifty|"
-                        r"hundred|thousand|million)\b", re.I)
-_PLACE = re.compile(r"\b(located|based|head office|headquarter\w*|in [A-Z][a-z]+)\b")
+_YEAR_OR_DATE = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({alternation('month_names')})\b")
+_NUMBERISH = re.compile(rf"\b\d+\b|\b({alternation('count_answer_words')})\b", re.I)
+_PLACE = re.compile(rf"\b({alternation('place_words')})\b")
 _ANSWER_TYPES = [
-    (re.compile(r"^\s*(since when|when|what year|in what year|which year|how long|depuis quand|quand|en quelle"
-                r" ann[ée]e|depuis quelle|since)\b", re.I), _YEAR_OR_DATE),
-    (re.compile(r"\b(how many|how much|what percentage|what share|combien|what number)\b", re.I), _NUMBERISH),
-    (re.compile(r"^\s*(where|o[uù])\b", re.I), _PLACE),
+    (re.compile(rf"^\s*({alternation('date_questions')})\b", re.I), _YEAR_OR_DATE),
+    (re.compile(rf"\b({alternation('count_questions')})\b", re.I), _NUMBERISH),
+    (re.compile(rf"^\s*({alternation('place_questions')})\b", re.I), _PLACE),
 ]
 
 
@@ -126,8 +125,7 @@ def expected_answer_type(question: str) -> re.Pattern | None:
     return None
 
 
-_SUBQ = re.compile(r",?\s+(?:and|et)\s+(?=(?:what|where|when|which|who|how|since|why|quel\w*|o[uù]|quand|"
-                   r"combien|depuis)\b)", re.I)
+_SUBQ = re.compile(rf",?\s+(?:{alternation('and_words')})\s+(?=(?:{alternation('subquestion_words')})\b)", re.I)
 
 
 def sub_questions(question: str) -> list[str]:
@@ -154,16 +152,11 @@ def soft_coverage(question: str, passages: list[Passage], embed: Callable[[list[
     return float((best * weights).sum() / weights.sum())
 
 
-_QUANTITY_Q = re.compile(r"\b(?:how (?:many|much)|number of)\s+(.*)", re.I | re.S)
-_NP_END = frozenset("do does did is are was were has have had will would can could should may might be been being "
-                    "of in on at by for to from with per within among across the a an that which who there "
-                    "this these those".split())
-_PRONOUNS = frozenset("them they it these those he she we you us".split())
+_QUANTITY_Q = re.compile(rf"\b(?:{alternation('quantity_questions')})\s+(.*)", re.I | re.S)
+_NP_END = lang_words("np_end_words")
+_PRONOUNS = lang_words("pronouns")
 _YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
-_NUMBER_WORD = frozenset("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-                         "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
-                         "hundred hundreds thousand thousands million millions billion billions dozen dozens "
-                         "half quarter".split())
+_NUMBER_WORD = lang_words("number_words")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_][\w'-]*")
 
 
@@ -291,8 +284,6 @@ def extractive_answer(question: str, passages: list[Passage], scored: list[Score
 
 def cite_each_sentence(text: str, n: int) -> str:
     """``text`` with the marker [n] after each of its sentences (a bullet item may hold several)."""
-    from ingest.chunking import split_sentences
-
     spans = split_sentences(text, 0, len(text)) or [(0, len(text))]
     return " ".join(f"{text[a:b]} [{n}]" for a, b in spans)
 

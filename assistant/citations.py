@@ -15,23 +15,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.results import Citation, Claim, Passage
-from ingest.chunking import BULLET_RE, line_spans, looks_like_heading, split_sentences
+from common.lang import alternation, words
+from common.text import BULLET_RE, fold, text_units
 from ingest.lexical import tokenize
 
 MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_COMMON_CAPS = frozenset("the a an it its this these those they there here in on at for and but or of to i we you "
-                         "what which who when where why how yes no le la les un une des il elle".split())
 
 
-# Sentences of documents that address the assistant rather than the reader: never used as support.
-INJECTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b[^.?!]{0,40}\b(instructions?|prompts?|rules|context|documents?|above)\b"
-    r"|\byou are now\b|\b(system|developer) (prompt|message|mode)\b|\b(reply|respond|answer|say)\s+(only|with)\b"
-    r"|\bas an ai\b|\bnew instructions?\b|\b(reveal|print|output) (your|the) (system|prompt|instructions)",
-    re.I,
-)
+def _common_caps() -> frozenset[str]:
+    """Capitalised words that are not names at the start of a clause ("The", "Il"), every language."""
+    return words("common_capitalised")
+
+
+# Sentences of documents that address the assistant rather than the reader (every language's patterns):
+# never used as support.
+INJECTION = re.compile(alternation("instruction_patterns"), re.I)
 
 
 @dataclass(frozen=True)
@@ -46,44 +46,14 @@ class Sentence:
 
 
 def passage_sentences(text: str) -> list[Sentence]:
-    """Split a passage into sentences and bullet items; the first line is a heading when shaped like one."""
-    out: list[Sentence] = []
-    lines = [(ln.start, ln.end, ln.text(text)) for ln in line_spans(text)]
-    group = 0
-    prev_kind = ""
-    for i, (a, b, body) in enumerate(lines):
-        if not body.strip():
-            continue
-        next_blank = i + 1 >= len(lines) or not lines[i + 1][2].strip()
-        if BULLET_RE.match(body):
-            if prev_kind not in ("bullet", "intro"):
-                group += 1
-            m = BULLET_RE.match(body)
-            s = a + m.end()
-            out.append(Sentence(s, b, "bullet", group, text[s:b].strip()))
-            prev_kind = "bullet"
-            continue
-        if i == 0 and next_blank and looks_like_heading(body):
-            out.append(Sentence(a, b, "heading", -1, body.strip()))
-            prev_kind = "heading"
-            continue
-        spans = split_sentences(text, a, b)
-        # does a bullet list follow this paragraph?
-        j = i + 1
-        while j < len(lines) and not lines[j][2].strip():
-            j += 1
-        list_follows = j < len(lines) and bool(BULLET_RE.match(lines[j][2]))
-        for k, (s, e) in enumerate(spans):
-            sent = text[s:e]
-            if k == len(spans) - 1 and list_follows:
-                group += 1
-                out.append(Sentence(s, e, "intro", group, sent))
-            elif looks_like_heading(sent):
-                out.append(Sentence(s, e, "fragment", -1, sent))
-            else:
-                out.append(Sentence(s, e, "sentence", -1, sent))
-        prev_kind = "intro" if list_follows else "sentence"
-    return [Sentence(x.start, x.end, "instruction", -1, x.text) if INJECTION.search(x.text) else x for x in out]
+    """Split a passage into sentences and bullet items (``common.text.text_units``, the splitter ingest stored
+    the sentence vectors with); a sentence that addresses the assistant is marked ``instruction``."""
+    out = []
+    for u in text_units(text):
+        body = text[u.start : u.end].strip() if u.kind in ("bullet", "heading") else text[u.start : u.end]
+        kind = "instruction" if INJECTION.search(body) else u.kind
+        out.append(Sentence(u.start, u.end, kind, -1 if kind == "instruction" else u.group, body))
+    return out
 
 
 def salient_terms(text: str) -> set[str]:
@@ -96,7 +66,7 @@ def salient_terms(text: str) -> set[str]:
         sentence_start = not before or before[-1] in ".!?:;•-*\n(\"“"
         uppers = sum(c.isupper() for c in word)
         if uppers >= 2 or (uppers == 1 and word[0].isupper() and not sentence_start
-                           and word.lower() not in _COMMON_CAPS and len(word) > 1):
+                           and word.lower() not in _common_caps() and len(word) > 1):
             terms.add(word.lower())
     return terms
 
@@ -225,8 +195,4 @@ class CitationChecker:
         return text, claims, citations, removed
 
 
-def _fold(text: str) -> str:
-    import unicodedata
-
-    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(c for c in text if not unicodedata.combining(c))
+_fold = fold  # accent-free lower case (common.text)

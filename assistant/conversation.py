@@ -10,18 +10,17 @@ from __future__ import annotations
 import re
 
 from assistant.citations import salient_terms
+from common.lang import alternation
 
-_REFERS_BACK = re.compile(
-    r"\b(it|its|it's|they|them|their|theirs|this|that|these|those|he|she|him|her|his|hers|the project|"
-    r"the organi[sz]ation|the federation|the association|the network|the plan|the initiative|"
-    r"il|elle|ils|elles|leur|leurs|son|sa|ses|celui-ci|celle-ci|ce projet|cette organisation|cela|ça|y)\b",
-    re.I,
-)
+# the cues of every language (common.lang): pronouns and "the project", "what about X", the wh-words
+_AND = alternation("and_words")
+_REFERS_BACK = re.compile(rf"\b({alternation('refers_back')})\b", re.I)
 _WHAT_ABOUT = re.compile(
-    r"^\s*(?:and\s+|et\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$|^\s*(?:and|et)\s+(?P<y>[^?]{1,60}?)\s*\?\s*$",
+    rf"^\s*(?:(?:{_AND})\s+)?(?:{alternation('what_about')})\s+(?P<x>.+?)\s*\??\s*$"
+    rf"|^\s*(?:{_AND})\s+(?P<y>[^?]{{1,60}}?)\s*\?\s*$",
     re.I,
 )
-_WH = re.compile(r"^\s*(what|which|who|where|when|why|how|quel\w*|qui|où|quand|pourquoi|comment)\b", re.I)
+_WH = re.compile(rf"^\s*({alternation('question_words')})\b", re.I)
 
 
 def _subject(question: str) -> str:

@@ -23,6 +23,7 @@ from assistant.results import Answer, Passage
 from assistant.retrieval import Retriever
 from assistant.steps import step_names
 from assistant.thresholds import Thresholds, load_thresholds, validate_thresholds
+from common.lang import get as get_language
 from ingest.embeddings import Embedder
 from ingest.settings import Settings
 
@@ -35,15 +36,6 @@ EXAMPLE_QUESTIONS = [
 ]
 EXAMPLES_IN_GREETING = 3  # example questions shown with a greeting or help reply
 
-_SMALL_TALK_REPLIES = {
-    "greeting": "Hello! I answer questions about Unicancer's international work from its documents, "
-                "with the passages I quote.",
-    "thanks": "You're welcome. Ask me anything else about Unicancer's international work.",
-    "bye": "Goodbye!",
-    "help": "I answer questions about Unicancer's international work (European projects, memberships, "
-            "partnerships) using only the indexed documents, and I cite the passage behind every sentence. "
-            "When the documents do not say, I tell you so.",
-}
 
 
 class _VectorCache:
@@ -142,10 +134,13 @@ class Assistant:
                 self._answerers[mode] = answerer_class(mode)(self)
             return self._answerers[mode]
 
-    def small_talk_reply(self, kind: str) -> str:
-        text = _SMALL_TALK_REPLIES[kind]
+    def small_talk_reply(self, kind: str, lang: str | None = None) -> str:
+        """The reply to small talk of ``kind`` (greeting, thanks, bye, help) in ``lang``."""
+        texts = get_language(lang or self.settings.default_language).texts
+        text = texts[kind]
         if kind in ("greeting", "help"):
-            text += "\n\nFor example:\n" + "\n".join(f"- {e}" for e in EXAMPLE_QUESTIONS[:EXAMPLES_IN_GREETING])
+            examples = "\n".join(f"- {e}" for e in EXAMPLE_QUESTIONS[:EXAMPLES_IN_GREETING])
+            text += f"\n\n{texts.get('examples', 'For example:')}\n{examples}"
         return text
 
     # -- answering

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from common.lang import alternation, languages
+
 # Unicode tag block, zero-width characters, bidi controls, BOM, soft hyphen, other format characters
 _INVISIBLE = re.compile(
     "[\U000e0000-\U000e007f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u00ad\u180e\ufff9-\ufffb]"
@@ -37,14 +39,17 @@ def clean_question(raw: object, max_chars: int) -> str:
     return text
 
 
+def _small_talk_pattern(kind: str, tail: str) -> re.Pattern:
+    alts = "|".join(p for lang in languages() for p in lang.small_talk.get(kind, ()))
+    return re.compile(rf"^({alts}){tail}", re.I)
+
+
+# whole messages that are small talk, in every language (common.lang): kind -> pattern
 _SMALL_TALK = [
-    (re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|bonjour|bonsoir|salut|coucou)\b[\s!.,]*"
-                r"(there|everyone|all|à tous)?[\s!.]*$", re.I), "greeting"),
-    (re.compile(r"^(thanks?( you)?( very much| a lot)?|thx|merci( beaucoup)?|great|perfect|ok(ay)?|cool|"
-                r"super|parfait)[\s!.]*$", re.I), "thanks"),
-    (re.compile(r"^(bye|goodbye|see you|au revoir|à bientôt)[\s!.]*$", re.I), "bye"),
-    (re.compile(r"^(what can you do|what do you do|who are you|what are you|help|how does this work|"
-                r"que (peux|sais)[- ]tu faire|qui es[- ]tu|aide)[\s?!.]*$", re.I), "help"),
+    (_small_talk_pattern("greeting", rf"\b[\s!.,]*({alternation('greeting_addressees')})?[\s!.]*$"), "greeting"),
+    (_small_talk_pattern("thanks", r"[\s!.]*$"), "thanks"),
+    (_small_talk_pattern("bye", r"[\s!.]*$"), "bye"),
+    (_small_talk_pattern("help", r"[\s?!.]*$"), "help"),
 ]
 
 

@@ -30,8 +30,11 @@ class Context:
     mode: str  # the answerer's name (extractive, llm, or any registered one)
     llm: str | None = None  # the LLM spec for this question (LLM mode)
     source: str | None = None  # only search this document
-    query: str = ""  # the question as searched (follow-ups rewritten, keywords added)
+    query: str = ""  # the question made self-contained (follow-ups rewritten)
     language: str | None = None  # the question's language
+    dense_query: str = ""  # what the embedding side searches (the query, or its glossary keywords)
+    lexical_query: str = ""  # what BM25 searches (the query, expanded with glossary keywords)
+    answer_query: str = ""  # what the passages' sentences are scored against (see assistant.multilingual)
     model_factory: Callable[[], Any] | None = None  # builds the chat model when the answerer needs one
     passages: list[Passage] = field(default_factory=list)
     scored: list = field(default_factory=list)  # sentences of the passages scored against the query

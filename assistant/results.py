@@ -23,6 +23,7 @@ class Passage:
     dense_rank: int | None = None
     bm25_rank: int | None = None
     page: int | None = None
+    lang: str = ""  # the passage's language (ISO 639-1, detected at ingest; "" in an older index)
 
 
 @dataclass

@@ -44,6 +44,7 @@ class IndexView:
         self.lexical = LexicalIndex(index_dir / meta["bm25_dir"])
         self.live: set[str] = set(self.lexical.ids)
         self.sources: list[str] = sorted(manifest.documents())
+        self.languages: list[str] = list(self.lexical.languages)  # of the committed chunks, the default first
 
 
 class Retriever:
@@ -107,6 +108,7 @@ class Retriever:
             "chunks": len(view.live),
             "embedding_model": view.meta.get("embedding_model"),
             "last_ingest": view.meta.get("last_ingest"),
+            "languages": view.languages,
             "sources": view.sources,
         }
 
@@ -171,20 +173,25 @@ class Retriever:
             fetch *= 4
         return hits[:want]
 
-    def lexical(self, query: str, n: int, source: str | None = None) -> list[tuple[str, float]]:
+    def lexical(self, query: str, n: int, source: str | None = None,
+                langs: list[str] | None = None) -> list[tuple[str, float]]:
+        """Top ``n`` committed chunks by BM25, the query analysed in ``langs`` (default: every language of the
+        index, so that a French question matches English documents' names and French documents' stems)."""
         view = self.view
         allowed = None
         if source:
             allowed = {c.id for c in self.manifest.chunks(source=source)}
-        return view.lexical.search(query, n, allowed=allowed)
+        return view.lexical.search(query, n, allowed=allowed, langs=langs or view.languages)
 
-    def retrieve(self, query: str, k: int | None = None, source: str | None = None) -> list[Passage]:
-        """Ranked passages for ``query``: fused dense and BM25 lists, near-duplicates removed."""
+    def retrieve(self, query: str, k: int | None = None, source: str | None = None,
+                 lexical_query: str | None = None) -> list[Passage]:
+        """Ranked passages for ``query``: fused dense and BM25 lists, near-duplicates removed. BM25 searches
+        ``lexical_query`` when given (a question expanded with glossary keywords, ``assistant.multilingual``)."""
         s = self.settings
         k = k or s.top_k
         n = max(s.fetch_k, k)
         dense = self.dense(query, n, source)
-        lex = self.lexical(query, n, source)
+        lex = self.lexical(lexical_query or query, n, source)
         fused: dict[str, dict] = {}
         for rank, (cid, score) in enumerate(dense, start=1):
             fused.setdefault(cid, {})["dense"] = (rank, score)
@@ -227,7 +234,7 @@ class Retriever:
                 dense_score=e["dense"][1] if "dense" in e else dense_fill.get(cid),
                 bm25_score=e["bm25"][1] if "bm25" in e else 0.0,
                 dense_rank=e["dense"][0] if "dense" in e else None,
-                bm25_rank=e["bm25"][0] if "bm25" in e else None, page=c.page,
+                bm25_rank=e["bm25"][0] if "bm25" in e else None, page=c.page, lang=c.lang,
             ))
             if len(out) >= k:
                 break
@@ -273,7 +280,7 @@ def make_langchain_retriever(retriever: Retriever, k: int = 5, source: str | Non
             return [
                 Document(page_content=p.text, id=p.id, metadata={
                     "source": p.source, "title": p.title, "section": p.section, "start": p.start, "end": p.end,
-                    "chunk_index": p.chunk_index, "score": p.score,
+                    "chunk_index": p.chunk_index, "score": p.score, "lang": p.lang,
                 })
                 for p in passages
             ]

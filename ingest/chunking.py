@@ -9,18 +9,21 @@ sentence longer than ``chunk_size`` is split, at whitespace (pathological input 
 from __future__ import annotations
 
 import hashlib
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from common.text import (  # noqa: F401 - the text kernel, re-exported for ingest's callers
+    BULLET_RE,
+    Line,
+    line_spans,
+    looks_like_heading,
+    sentence_spans,
+    split_sentences,
+)
 from ingest.loaders import Heading, LoadedDocument
 
-CHUNKER_VERSION = "2"
-
-BULLET_RE = re.compile(r"^\s*(?:[•◦▪‣·●○■□–—*+-]|\d{1,3}[.)]|\(?[a-z]\))\s+")
-_TERMINAL = tuple(".!?:;,…")
-# Sentence end: . ! ? (optionally closing quote/bracket), then whitespace, then a likely sentence start.
-_SENT_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ•])")
-_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|Dr|Mr|Mrs|Ms|Prof|St|No|Fig|al|approx|Inc|Ltd|Co)\.|\b[A-Z]\.)$")
+CHUNKER_VERSION = "3"  # bump when chunk boundaries can move: 3 = French abbreviations in the sentence splitter
+LANG_SAMPLE_CHARS = 3000  # characters of a document or section given to the language detector
+LANG_SECTION_MIN_CHARS = 200  # a shorter section takes its document's language (too little text to tell)
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Chunk:
     text: str
     embed_text: str
     page: int | None = None
+    lang: str = ""  # ISO 639-1 code of the chunk's language, set by the ingest pipeline ("" until detected)
 
     def metadata(self) -> dict[str, str | int]:
         """Chroma metadata (scalars only)."""
@@ -52,16 +56,9 @@ class Chunk:
         }
         if self.page is not None:
             meta["page"] = self.page
+        if self.lang:
+            meta["lang"] = self.lang
         return meta
-
-
-@dataclass(frozen=True)
-class _Line:
-    start: int
-    end: int  # end of content, without the newline
-
-    def text(self, doc: str) -> str:
-        return doc[self.start : self.end]
 
 
 @dataclass
@@ -70,26 +67,6 @@ class _Unit:
     end: int
     kind: str  # heading, sentence, bullet, intro (sentence ending a paragraph that introduces a list)
     group: int  # units of the same list group share a number; -1 for none
-
-
-def line_spans(text: str) -> list[_Line]:
-    """The lines of ``text`` as (start, end) offsets, newline excluded."""
-    out, pos = [], 0
-    for raw in text.splitlines(keepends=True):
-        content = raw.rstrip("\r\n")
-        out.append(_Line(pos, pos + len(content)))
-        pos += len(raw)
-    return out
-
-
-def looks_like_heading(line: str) -> bool:
-    """Shape of a heading in scraped text: short, no final punctuation, not a bullet or a footnote."""
-    s = line.strip()
-    if not (2 <= len(s) <= 120) or len(s.split()) > 15:
-        return False
-    if s.endswith(_TERMINAL) or BULLET_RE.match(s) or s.startswith(("(", "[", "|", ">")):
-        return False
-    return any(c.isalpha() for c in s)
 
 
 def detect_headings(text: str) -> list[Heading]:
@@ -122,45 +99,6 @@ def detect_headings(text: str) -> list[Heading]:
     return headings
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences, bullet items and heading lines of a chunk's text, split as the assistant splits
-    a passage (``assistant.citations.passage_sentences``): ingest stores one vector for each."""
-    out: list[tuple[int, int]] = []
-    lines = [(ln.start, ln.end, ln.text(text)) for ln in line_spans(text)]
-    for i, (a, b, body) in enumerate(lines):
-        if not body.strip():
-            continue
-        m = BULLET_RE.match(body)
-        if m:
-            out.append((a + m.end(), b))
-        elif i == 0 and (i + 1 >= len(lines) or not lines[i + 1][2].strip()) and looks_like_heading(body):
-            out.append((a, b))
-        else:
-            out.extend(split_sentences(text, a, b))
-    return out
-
-
-def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans of ``text[start:end]`` (absolute offsets, whitespace trimmed)."""
-    spans, cur = [], start
-    segment = text[start:end]
-    for m in _SENT_END.finditer(segment):
-        cut = start + m.start()
-        if _ABBREV.search(text[max(cur, cut - 12) : cut]):
-            continue
-        spans.append((cur, cut))
-        cur = start + m.end()
-    spans.append((cur, end))
-    out = []
-    for a, b in spans:
-        piece = text[a:b]
-        a2 = a + (len(piece) - len(piece.lstrip()))
-        b2 = a + len(piece.rstrip())
-        if b2 > a2:
-            out.append((a2, b2))
-    return out
-
-
 def _hard_split(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
     """Split an over-long sentence at a line break, else at a space (or anywhere, for unbroken text)."""
     out, cur = [], start
@@ -188,7 +126,7 @@ def _units(text: str, a: int, b: int, size: int) -> list[_Unit]:
     lines = [ln for ln in line_spans(text[a:b])]
     # paragraphs: runs of non-blank, non-bullet lines; a bullet line is its own item
     blocks: list[tuple[str, int, int]] = []  # kind, start, end (absolute)
-    para: list[_Line] = []
+    para: list[Line] = []
 
     def close_para() -> None:
         if para:
@@ -336,3 +274,21 @@ def chunk_document(doc: LoadedDocument, chunk_size: int = 700, chunk_overlap: in
                 )
             )
     return chunks
+
+
+def with_languages(text: str, chunks: list[Chunk], default: str) -> list[Chunk]:
+    """The chunks with their ``lang``: each section's detected language when the section has text enough
+    to tell, else the document's (``default`` when even the document cannot tell: a table of numbers)."""
+    from common.lang import detect
+
+    if not chunks:
+        return chunks
+    doc_lang = detect(text[:LANG_SAMPLE_CHARS], default)
+    samples: dict[str, str] = {}  # section path -> its first LANG_SAMPLE_CHARS characters or so
+    for c in chunks:
+        body = samples.get(c.section, "")
+        if len(body) < LANG_SAMPLE_CHARS:
+            samples[c.section] = body + c.text + "\n"
+    langs = {sec: detect(body[:LANG_SAMPLE_CHARS], doc_lang) if len(body) >= LANG_SECTION_MIN_CHARS else doc_lang
+             for sec, body in samples.items()}
+    return [replace(c, lang=langs[c.section]) for c in chunks]

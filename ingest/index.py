@@ -52,6 +52,7 @@ class StoredChunk:
     content_hash: str
     text: str
     page: int | None = None
+    lang: str = ""  # the chunk's language (ISO 639-1); "" in an index built before languages
 
     def metadata(self) -> dict[str, Any]:
         meta = {
@@ -60,6 +61,8 @@ class StoredChunk:
         }
         if self.page is not None:
             meta["page"] = self.page
+        if self.lang:
+            meta["lang"] = self.lang
         return meta
 
 
@@ -78,6 +81,7 @@ class DocumentEntry:
 
 def index_config(settings: Settings) -> dict[str, str]:
     """What an index must agree on with the settings that open it."""
+    from common.lang import available
     from ingest.chunking import CHUNKER_VERSION
     from ingest.lexical import LEXICAL_VERSION
 
@@ -89,6 +93,7 @@ def index_config(settings: Settings) -> dict[str, str]:
         "chunk_overlap": str(settings.chunk_overlap),
         "chunker": CHUNKER_VERSION,
         "lexical": LEXICAL_VERSION,
+        "languages": ",".join(available()),  # what chunks' languages were detected among
     }
 
 
@@ -307,6 +312,7 @@ def _stored(cid: str, text: str, meta: str) -> StoredChunk:
     return StoredChunk(
         id=cid, source=m["source"], title=m["title"], section=m["section"], start=m["start"], end=m["end"],
         chunk_index=m["chunk_index"], content_hash=m["content_hash"], text=text, page=m.get("page"),
+        lang=m.get("lang", ""),
     )
 
 

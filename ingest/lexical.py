@@ -8,85 +8,121 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from common.lang import DEFAULT_LANGUAGE, get, words
+from common.text import WORD, fold
+
 IDS_FILE = "ids.json"
-LEXICAL_VERSION = "2"  # bump when tokenize() changes: the index must be rebuilt
-_WORD = re.compile(r"[0-9a-z]+(?:[-'][0-9a-z]+)*")
-# English stopwords plus the most common French ones (users ask in French; names still match).
-_STOP = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most my
-    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
-    some such than that the their theirs them themselves then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves tell please give list name describe explain
-    le la les un une des du de d l et ou en au aux ce ces cet cette qui que quoi quel quelle quels quelles
-    est sont a ont pour par sur dans avec il elle ils elles on nous vous je tu son sa ses leur leurs y
-    ne pas plus comment pourquoi quand combien dont se s qu c n est-ce""".split()
-)
-STOP_WORDS = _STOP  # English and French function words, shared with the assistant
-# words that frame a question rather than carry its subject ("which kinds of...", "how many", "listed on the page")
-_FRAME = frozenset("kind kinds type types sort sorts listed mentioned mention page document documents text say says "
-                   "according exactly called named particular specific main many much long whose ways way year "
-                   "years number take make does did".split())
+LANGS_FILE = "langs.json"  # the languages of the indexed chunks (the query is analysed in each of them)
+LEXICAL_VERSION = "3"  # bump when tokenize() changes: the index must be rebuilt (3: per-language analysers)
 _CONTENT_WORD = re.compile(r"[^\W\d_][\w-]+")
+_WORD_ANY = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")  # a word of lower-cased text, accents kept
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+
+
+def __getattr__(name: str):
+    if name == "STOP_WORDS":  # function words of every supported language (common.lang)
+        return words("stop_words")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def content_words(text: str) -> list[str]:
-    """Distinct lower-case content words (stop words and question-frame words dropped), in order of first use.
-    The assistant compares them by embedding (soft coverage); ingest stores a vector for each word of the
-    corpus."""
+    """Distinct lower-case content words (stop words and question-frame words of every language dropped), in
+    order of first use. The assistant compares them by embedding (soft coverage); ingest stores a vector for
+    each word of the corpus."""
+    stop, frame = words("stop_words"), words("frame_words")
     out: list[str] = []
     seen: set[str] = set()
     for w in _CONTENT_WORD.findall(text.lower().replace("’", "'")):
-        if w not in seen and w not in _STOP and w not in _FRAME and len(w) > 2:
-            seen.add(w)
-            out.append(w)
+        if w not in seen and len(w) > 2:
+            key = fold(w)
+            if key not in stop and key not in frame:
+                seen.add(w)
+                out.append(w)
     return out
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
+@lru_cache(maxsize=8)
+def _stemmer(algorithm: str):
     import Stemmer
 
-    return Stemmer.Stemmer("english")
+    return Stemmer.Stemmer(algorithm)
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-cased, accent-folded, stop-word-free, stemmed word tokens (same for chunks and queries)."""
-    words = []
-    for w in _WORD.findall(_fold(text)):
+@lru_cache(maxsize=8)
+def _enclitics(code: str) -> re.Pattern | None:
+    fragments = get(code).enclitics
+    return re.compile(rf"(?:{'|'.join(fragments)})$") if fragments else None
+
+
+def tokenize(text: str, lang: str | None = None) -> list[str]:
+    """Lower-cased, accent-folded, stop-word-free word tokens stemmed by the analyser of ``lang`` (None: the
+    default language), the same for chunks and queries of that language.
+
+    The stop words dropped are those of every supported language: a French question analysed for English
+    documents must not match them on "de" or "la", and an English name in a French text keeps its words."""
+    language = get(lang or DEFAULT_LANGUAGE)
+    stop = words("stop_words")
+    clitic = _enclitics(language.code)
+    out: list[str] = []
+    if language.stem_accented:  # the stemmer needs the accents ("organisée" -> "organis"); fold the stem
+        raw = _WORD_ANY.findall(text.lower().replace("’", "'").translate(_LIGATURES))
+        for w in raw:
+            w = w.split("'")[-1] if "'" in w else w  # l'organisation -> organisation
+            if clitic is not None:
+                w = clitic.sub("", w)  # mobilise-t-il -> mobilise
+            key = fold(w)
+            if key and key not in stop and (len(key) > 1 or key.isdigit()) and WORD.fullmatch(key):
+                out.append(w)
+        return [fold(t) for t in _stemmer(language.stemmer).stemWords(out)] if out else []
+    for w in WORD.findall(fold(text)):
         w = w.split("'")[-1] if "'" in w else w  # l'organisation -> organisation, europe's -> s
-        if w and w not in _STOP and (len(w) > 1 or w.isdigit()):
-            words.append(w)
-    return _stemmer().stemWords(words) if words else []
+        if clitic is not None:
+            w = clitic.sub("", w)
+        if w and w not in stop and (len(w) > 1 or w.isdigit()):
+            out.append(w)
+    return _stemmer(language.stemmer).stemWords(out) if out else []
 
 
-def build_bm25(ids: Sequence[str], texts: Sequence[str], out_dir: Path) -> None:
-    """Index ``texts`` with BM25 and save it with the matching ``ids`` into a fresh ``out_dir``."""
+def query_tokens(query: str, langs: Sequence[str]) -> list[str]:
+    """The query analysed in each of ``langs`` (the index's languages): the first language's tokens, then the
+    tokens only another language's analyser gives. A French question over English documents still matches
+    their names and acronyms; over French documents it gets French stemming."""
+    out = tokenize(query, langs[0] if langs else None)
+    seen = set(out)
+    for lang in list(langs)[1:]:
+        for t in tokenize(query, lang):
+            if t not in seen:
+                seen.add(t)
+                out.append(t)
+    return out
+
+
+def build_bm25(ids: Sequence[str], texts: Sequence[str], out_dir: Path,
+               langs: Sequence[str] | None = None) -> None:
+    """Index ``texts`` with BM25 (each analysed in its language, ``langs``; default: the default language)
+    and save it with the matching ``ids`` into a fresh ``out_dir``."""
     import bm25s
 
+    if langs is not None and len(langs) != len(texts):
+        raise ValueError(f"build_bm25: {len(langs)} languages for {len(texts)} texts")
+    langs = list(langs) if langs is not None else [DEFAULT_LANGUAGE] * len(texts)
     out_dir.mkdir(parents=True, exist_ok=True)
-    corpus = [tokenize(t) or ["\u2205"] for t in texts]
+    corpus = [tokenize(t, lang or None) or ["\u2205"] for t, lang in zip(texts, langs, strict=True)]
     retriever = bm25s.BM25()
     if corpus:
         retriever.index(corpus, show_progress=False)
         retriever.save(str(out_dir), show_progress=False)
-    tmp = out_dir / (IDS_FILE + ".tmp")
-    tmp.write_text(json.dumps(list(ids)), encoding="utf-8")
-    tmp.replace(out_dir / IDS_FILE)
+    present = sorted({lang or DEFAULT_LANGUAGE for lang in langs}, key=lambda c: (c != DEFAULT_LANGUAGE, c))
+    for name, value in ((LANGS_FILE, present or [DEFAULT_LANGUAGE]), (IDS_FILE, list(ids))):
+        tmp = out_dir / (name + ".tmp")
+        tmp.write_text(json.dumps(value), encoding="utf-8")
+        tmp.replace(out_dir / name)
 
 
 class LexicalIndex:
@@ -98,6 +134,9 @@ class LexicalIndex:
         self.directory = directory
         self.ids: list[str] = json.loads((directory / IDS_FILE).read_text(encoding="utf-8"))
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
+        langs_file = directory / LANGS_FILE  # absent in an index built before languages (English then)
+        self.languages: list[str] = (json.loads(langs_file.read_text(encoding="utf-8")) if langs_file.exists()
+                                     else [DEFAULT_LANGUAGE])
         self._bm25 = bm25s.BM25.load(str(directory), mmap=False, show_progress=False) if self.ids else None
         self._vocab = set(self._bm25.vocab_dict) if self._bm25 is not None else set()
         self._idf: dict[str, float] | None = None
@@ -127,11 +166,13 @@ class LexicalIndex:
         """The tokens the indexed chunks use."""
         return self._vocab
 
-    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """Top ``k`` chunks for ``query``; ``allowed`` restricts to those chunk ids."""
+    def search(self, query: str, k: int, allowed: set[str] | None = None,
+               langs: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` chunks for ``query``, analysed in ``langs`` (default: the languages of the index);
+        ``allowed`` restricts to those chunk ids."""
         if self._bm25 is None or k <= 0:
             return []
-        tokens = [t for t in tokenize(query) if t in self._vocab]
+        tokens = [t for t in query_tokens(query, list(langs or self.languages)) if t in self._vocab]
         if not tokens:
             return []
         mask = None

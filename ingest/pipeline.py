@@ -19,7 +19,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from ingest.chunking import Chunk, chunk_document, sentence_spans
+from ingest.chunking import Chunk, chunk_document, sentence_spans, with_languages
 from ingest.embeddings import Embedder
 from ingest.index import (
     MANIFEST_FILE,
@@ -115,7 +115,7 @@ def _crash_point(stage: str) -> None:
 
 def _stored(c: Chunk) -> StoredChunk:
     return StoredChunk(c.id, c.source, c.title, c.section, c.start, c.end, c.chunk_index, c.content_hash,
-                       c.text, c.page)
+                       c.text, c.page, c.lang)
 
 
 def _skip(report: IngestReport, keep: dict[str, DocumentEntry], source: str, old: DocumentEntry | None,
@@ -251,7 +251,8 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
             continue
         try:
             doc = load_document(path, source, settings.max_file_bytes)
-            chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+            chunks = with_languages(doc.text, chunk_document(doc, settings.chunk_size, settings.chunk_overlap),
+                                    settings.default_language)
         except Exception as exc:  # noqa: BLE001 - one bad file is skipped with its reason, never the whole ingest
             _skip(report, keep_docs, source, old,
                   str(exc) if isinstance(exc, LoadError) else f"cannot be loaded ({type(exc).__name__}: {exc})")
@@ -359,7 +360,8 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
     ordered = sorted([*kept_chunks, *(_stored(c) for c in all_new_chunks)], key=lambda c: (c.source, c.chunk_index))
     if progress:
         progress("lexical index", 0, 1)
-    build_bm25([c.id for c in ordered], [f"{c.title}\n{c.section}\n{c.text}" for c in ordered], bm25_dir)
+    build_bm25([c.id for c in ordered], [f"{c.title}\n{c.section}\n{c.text}" for c in ordered], bm25_dir,
+               [c.lang or settings.default_language for c in ordered])
     if progress:
         progress("lexical index", 1, 1)
     _crash_point("after_bm25")

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     collection: str = "uca_chunks"
     cache_dir: Path = Path("~/.cache/uca")  # machine-wide caches (the ONNX export of the embedding model)
     chroma_url: str | None = None
+    default_language: str = "en"  # ISO 639-1 code given to texts too short to tell (one of common.lang's)
 
     # retrieval
     top_k: int = Field(5, ge=1, le=50)
@@ -82,6 +83,13 @@ class Settings(BaseSettings):
     def reranker_names(self) -> list[str]:
         """The rerank steps named in ``UCA_RERANKERS``, in order."""
         return [n.strip() for n in self.rerankers.split(",") if n.strip()]
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, v: str) -> str:
+        from common.lang import get
+
+        return get(v).code  # ValueError naming the supported languages
 
     def resolved_corpus_dir(self) -> Path:
         return self.corpus_dir.expanduser().resolve()

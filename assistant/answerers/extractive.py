@@ -16,9 +16,11 @@ class Extractive(Answerer):
         idf = bot.retriever.view.lexical.idf
 
         def scorer(part: str) -> list:
-            return score_sentences(part, ctx.passages, bot.vectors, bot.vectors([part])[0], idf, ctx.stored, tuning=s)
+            vec = bot.vectors([part])[0]
+            return score_sentences(part, ctx.passages, bot.vectors, vec, idf, ctx.stored, tuning=s)
 
-        raw = extractive_answer(ctx.query, ctx.passages, ctx.scored, s.max_answer_sentences, scorer, tuning=s)
+        query = ctx.answer_query or ctx.query
+        raw = extractive_answer(query, ctx.passages, ctx.scored, s.max_answer_sentences, scorer, tuning=s)
         yield from _chunks_of(raw, s.stream_words)
 
 

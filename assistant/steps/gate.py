@@ -10,11 +10,12 @@ Rules, in order:
 
 from __future__ import annotations
 
-from assistant.answering import REFUSAL_TEXT, answerability, quantity_evidence, score_sentences, soft_coverage
+from assistant.answering import answerability, quantity_evidence, score_sentences, soft_coverage
 from assistant.pipeline import Context, Step, register_step
 from assistant.results import Answer, Passage
 from assistant.signals import dense_margin, lexical_signals, logistic
-from ingest.lexical import tokenize
+from common.lang import DEFAULT_LANGUAGE, get
+from ingest.lexical import query_tokens, tokenize
 
 
 @register_step("gate")
@@ -28,27 +29,28 @@ class Gate(Step):
         if toks is None:
             if len(self._token_cache) >= self.bot.settings.vector_cache_size:
                 self._token_cache.clear()
-            toks = self._token_cache[p.id] = frozenset(tokenize(f"{p.title} {p.section} {p.text}"))
+            toks = self._token_cache[p.id] = frozenset(tokenize(f"{p.title} {p.section} {p.text}", p.lang))
         return toks
 
     def run(self, ctx: Context, decided: dict) -> None:
         bot, s = self.bot, self.bot.settings
         retriever = bot.retriever
         idf = retriever.view.lexical.idf
-        ctx.query_vector = retriever.query_vector(ctx.query)
+        query = ctx.answer_query or ctx.query
+        ctx.query_vector = retriever.query_vector(query)
         ctx.stored = retriever.sentence_vectors([p.id for p in ctx.passages])
-        ctx.scored = score_sentences(ctx.query, ctx.passages, bot.vectors, ctx.query_vector, idf, ctx.stored,
+        ctx.scored = score_sentences(query, ctx.passages, bot.vectors, ctx.query_vector, idf, ctx.stored,
                                      tuning=s)
-        coverage = soft_coverage(ctx.query, ctx.passages, bot.vectors, idf, top=s.coverage_passages)
+        coverage = soft_coverage(query, ctx.passages, bot.vectors, idf, top=s.coverage_passages)
         ctx.signals = {"best_cos": round(max((x.cos for x in ctx.scored), default=0.0), 4),
                        "coverage": round(coverage, 4)}
         weight = bot.thresholds.refusal_weight
         threshold = bot.thresholds.refusal_threshold
         ctx.confidence = round(answerability(ctx.scored, coverage, weight), 4)
-        counted = quantity_evidence(ctx.query, ctx.passages, bot.vectors, french=ctx.language == "fr",
+        counted = quantity_evidence(query, ctx.passages, bot.vectors, french=ctx.language == "fr",
                                     window=s.count_window, min_sim=s.count_min_similarity)
-        ctx.signals.update(lexical_signals(tokenize(ctx.query), ctx.passages, self._tokens, idf,
-                                           retriever.view.lexical.vocabulary))
+        qtoks = query_tokens(ctx.lexical_query or query, retriever.view.languages)
+        ctx.signals.update(lexical_signals(qtoks, ctx.passages, self._tokens, idf, retriever.view.lexical.vocabulary))
         ctx.signals["dense_margin"] = dense_margin(ctx.passages)
         if counted is not None:
             ctx.signals["quantity_evidence"] = counted
@@ -73,5 +75,6 @@ class Gate(Step):
 
 def refusal(ctx: Context, rule: str) -> Answer:
     """The refusal answer for ``ctx``, naming ``rule``."""
-    return Answer(question=ctx.question, query=ctx.query, text=REFUSAL_TEXT, refused=True, mode=ctx.mode,
+    text = get(ctx.language or DEFAULT_LANGUAGE).texts["refusal"]  # in the question's language
+    return Answer(question=ctx.question, query=ctx.query, text=text, refused=True, mode=ctx.mode,
                   passages=ctx.passages, confidence=ctx.confidence, signals=dict(ctx.signals), refusal_rule=rule)

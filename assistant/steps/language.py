@@ -1,18 +1,25 @@
-"""Step ``language``: the question's language; a French question gets English keywords for retrieval when
-``UCA_TRANSLATE_QUERIES`` is on (``assistant.multilingual``)."""
+"""Step ``language``: the question's language, and the queries of both retrieval sides.
+
+A French question over English documents keeps its own words for BM25, with the glossary's English keywords
+added (never replaced); the dense side gets the keywords only when the corpus has no document in the
+question's language (``assistant.multilingual.plan_queries``). ``UCA_TRANSLATE_QUERIES=false`` searches the
+question as asked."""
 
 from __future__ import annotations
 
-from assistant.multilingual import looks_french, to_english_keywords
+from assistant.multilingual import plan_queries
 from assistant.pipeline import Context, Step, register_step
 
 
 @register_step("language")
 class Language(Step):
     def run(self, ctx: Context, decided: dict) -> None:
-        ctx.language = "fr" if looks_french(ctx.query) else "en"
-        decided["language"] = ctx.language
-        if self.bot.settings.translate_queries and ctx.language == "fr":
-            before = ctx.query
-            ctx.query = to_english_keywords(ctx.query) or ctx.query
-            decided["keywords"] = ctx.query if ctx.query != before else None
+        s = self.bot.settings
+        corpus_langs = self.bot.retriever.view.languages
+        q = plan_queries(ctx.query, corpus_langs, s.default_language, s.translate_queries)
+        ctx.language, ctx.dense_query, ctx.lexical_query = q.lang, q.dense, q.lexical
+        decided.update({"language": q.lang, "corpus_languages": list(corpus_langs)})
+        if q.dense != ctx.query:
+            decided["dense_query"] = q.dense
+        if q.lexical != ctx.query:
+            decided["lexical_query"] = q.lexical

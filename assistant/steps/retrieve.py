@@ -1,19 +1,30 @@
-"""Step ``retrieve``: dense (Chroma) and BM25 lists fused, near-duplicates dropped (``assistant.retrieval``)."""
+"""Step ``retrieve``: dense (Chroma) and BM25 lists fused, near-duplicates dropped (``assistant.retrieval``);
+then the query the answerer scores sentences with, chosen by the passages' languages."""
 
 from __future__ import annotations
 
+from collections import Counter
+
+from assistant.multilingual import answer_query
 from assistant.pipeline import Context, Step, register_step
 
 
 @register_step("retrieve")
 class Retrieve(Step):
     def run(self, ctx: Context, decided: dict) -> None:
-        ctx.passages = self.bot.retriever.retrieve(ctx.query, k=ctx.k, source=ctx.source)
+        dense = ctx.dense_query or ctx.query
+        ctx.passages = self.bot.retriever.retrieve(dense, k=ctx.k, source=ctx.source,
+                                                   lexical_query=ctx.lexical_query or dense)
+        langs = [p.lang for p in ctx.passages]
+        ctx.answer_query = answer_query(ctx.query, ctx.language or self.bot.settings.default_language, langs)
         decided["k"] = ctx.k
         if ctx.source:
             decided["source"] = ctx.source
+        decided["passage_languages"] = dict(Counter(lang or "?" for lang in langs))
+        if ctx.answer_query != ctx.query:
+            decided["answer_query"] = ctx.answer_query
         decided["passages"] = [
-            {"id": p.id, "source": p.source, "score": round(p.score, 5), "dense_rank": p.dense_rank,
+            {"id": p.id, "source": p.source, "lang": p.lang, "score": round(p.score, 5), "dense_rank": p.dense_rank,
              "bm25_rank": p.bm25_rank}
             for p in ctx.passages
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistant.guard import small_talk_kind
+from assistant.multilingual import question_language
 from assistant.pipeline import Context, Step, register_step
 from assistant.results import Answer
 
@@ -14,6 +15,8 @@ class SmallTalk(Step):
         decided["kind"] = kind
         if not kind:
             return
-        text = self.bot.small_talk_reply(kind)
+        lang = question_language(ctx.question, self.bot.settings.default_language)
+        decided["language"] = lang
+        text = self.bot.small_talk_reply(kind, lang)
         ctx.answer = Answer(question=ctx.question, query=ctx.question, text=text, refused=False, mode=ctx.mode,
                             small_talk=True)

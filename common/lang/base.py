@@ -1,0 +1,86 @@
+"""The Language record: everything language-specific that ingest and the assistant use, in one place.
+
+A language is one module of ``common.lang`` that defines ``LANGUAGE = Language(...)``. Word lists are plain
+words; fields documented as *regex fragments* are alternatives of a regular expression (no capturing groups)
+that the consumer joins, over all languages, into one pattern (see ``common.lang.alternation``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Language:
+    """One natural language. Every field except ``code``, ``name``, ``stemmer`` and ``lingua`` may be empty."""
+
+    code: str  # ISO 639-1, as stored on every chunk (``lang``)
+    name: str  # English name, for messages
+    stemmer: str  # PyStemmer (Snowball) algorithm name: "english", "french"
+    lingua: str  # the lingua-language-detector ``Language`` member: "ENGLISH", "FRENCH"
+
+    # lexical analysis (BM25, soft coverage)
+    stop_words: frozenset[str] = frozenset()  # function words, lower case, accent-free
+    frame_words: frozenset[str] = frozenset()  # words that frame a question rather than carry its subject
+    stem_accented: bool = False  # stem the word with its accents, then fold the stem (Snowball French needs them)
+    enclitics: tuple[str, ...] = ()  # regex fragments of pronouns hyphenated after a verb, cut before stemming
+
+    # sentence boundaries: words written with a final "." that do not end a sentence (given without the dot;
+    # a space inside one matches any whitespace)
+    abbreviations: tuple[str, ...] = ()
+
+    # questions (regex fragments)
+    question_words: tuple[str, ...] = ()  # wh-words that open a question (follow-up subject extraction)
+    subquestion_words: tuple[str, ...] = ()  # words that open the second part of "X, and where ...?"
+    and_words: tuple[str, ...] = ()  # "and"
+    list_question_starts: tuple[str, ...] = ()  # "Which...", "List..." (at the start of the question)
+    list_question_words: tuple[str, ...] = ()  # "projects", "partners" (anywhere)
+    date_questions: tuple[str, ...] = ()  # "when", "since when" (at the start)
+    count_questions: tuple[str, ...] = ()  # "how many" (anywhere)
+    place_questions: tuple[str, ...] = ()  # "where" (at the start)
+    quantity_questions: tuple[str, ...] = ()  # "how many" followed by the counted noun phrase (anywhere)
+
+    # answers (regex fragments matched in passage sentences, case-sensitive unless said)
+    month_names: tuple[str, ...] = ()
+    count_answer_words: tuple[str, ...] = ()  # number words of a count answer (case-insensitive)
+    place_words: tuple[str, ...] = ()  # "located", "head office", "in <Capitalised>"
+
+    # noun phrases of counting questions (plain words)
+    number_words: frozenset[str] = frozenset()  # a quantity in a passage: "thirty", "hundreds"
+    np_end_words: frozenset[str] = frozenset()  # words that end the counted noun phrase: verbs, prepositions
+    pronouns: frozenset[str] = frozenset()  # "how many of them": nothing nameable is counted
+
+    # citations: capitalised words that are not names when they open a clause
+    common_capitalised: frozenset[str] = frozenset()
+    # sentences of documents that address the assistant (prompt injection), regex fragments, case-insensitive
+    instruction_patterns: tuple[str, ...] = ()
+    # an LLM's way of saying the documents do not answer (regex fragments, the whole reply)
+    llm_refusals: tuple[str, ...] = ()
+
+    # conversation (regex fragments, case-insensitive)
+    refers_back: tuple[str, ...] = ()  # pronouns and "the project": the question needs the previous turn
+    what_about: tuple[str, ...] = ()  # "what about" before a new subject
+
+    # small talk: kind (greeting, thanks, bye, help) -> whole-message regex fragments, case-insensitive
+    small_talk: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    greeting_addressees: tuple[str, ...] = ()  # "hello *everyone*"
+
+    # cross-language retrieval: words of this language (lower case, accent-free) -> keywords in
+    # ``glossary_target``; ``markers`` and ``elisions`` recognise the language without the detector
+    glossary: dict[str, str] = field(default_factory=dict)
+    glossary_target: str = ""
+    markers: frozenset[str] = frozenset()
+    marker_letters: str = ""  # letters typical of the language ("é", "ç"): with a marker word, enough to tell
+    elisions: tuple[str, ...] = ()  # regex fragments of elided prefixes without the apostrophe: "l", "qu"
+
+    # what the assistant says in this language
+    texts: dict[str, str] = field(default_factory=dict)  # refusal, greeting, thanks, bye, help
+
+    def __post_init__(self) -> None:
+        if not (len(self.code) == 2 and self.code.isalpha() and self.code.islower()):
+            raise ValueError(f"a language code is two lower-case letters (ISO 639-1), not {self.code!r}")
+        if not self.stemmer or not self.lingua:
+            raise ValueError(f"language {self.code!r}: stemmer and lingua names are required")
+        unknown = set(self.small_talk) - {"greeting", "thanks", "bye", "help"}
+        if unknown:
+            raise ValueError(f"language {self.code!r}: unknown small-talk kinds {sorted(unknown)}")

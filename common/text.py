@@ -1,0 +1,156 @@
+"""The text kernel: folding, word tokenising, lines, and THE sentence splitter.
+
+One splitter serves ingest (the sentence vectors stored for each chunk, keyed by their spans) and answering
+(the sentences a passage is quoted and cited by): ``text_units`` walks a text line by line (bullet items,
+a heading-shaped first line, paragraphs split into sentences) and ``sentence_spans`` is its list of spans.
+Offsets are exact: ``text[a:b]`` is the sentence. Abbreviations that do not end a sentence ("e.g.", "Mme",
+"p. ex.") are those of every supported language (``common.lang``), so the split never depends on a
+language guess and ingest and answering always agree.
+
+Why not pysbd: its character offsets were wrong in several releases (pySBD issues #49, #53: it re-finds
+its sentences in the original text after rewriting it), and it would move the English splits that the
+stored sentence vectors are keyed by; one regex pass plus per-language abbreviation lists keeps offsets
+exact by construction.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+WORD = re.compile(r"[0-9a-z]+(?:[-'][0-9a-z]+)*")  # a word of folded text (hyphens and apostrophes inside)
+BULLET_RE = re.compile(r"^\s*(?:[•◦▪‣·●○■□–—*+-]|\d{1,3}[.)]|\(?[a-z]\))\s+")
+_TERMINAL = tuple(".!?:;,…")
+# Sentence end: . ! ? (optionally closing quote/bracket), then whitespace, then a likely sentence start.
+# French guillemets may have a space inside: « Oui. » Il part.
+_SENT_END = re.compile(r"(?<=[.!?…])(?:[\"'”’)\]]|\s?»)*\s+(?=(?:[\"'“‘(\[]|«\s?)?[A-Z0-9À-ÖØ-Þ•])")
+_ABBREV_WINDOW = 12  # characters before a sentence end searched for an abbreviation
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, typographic apostrophe made plain: "L’Hôpital" -> "l'hopital"."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """The words of the folded text, in order (``WORD``)."""
+    return WORD.findall(fold(text))
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of a text: ``start`` and ``end`` offsets, the newline excluded."""
+
+    start: int
+    end: int
+
+    def text(self, doc: str) -> str:
+        return doc[self.start : self.end]
+
+
+def line_spans(text: str) -> list[Line]:
+    """The lines of ``text`` as (start, end) offsets, newline excluded."""
+    out, pos = [], 0
+    for raw in text.splitlines(keepends=True):
+        content = raw.rstrip("\r\n")
+        out.append(Line(pos, pos + len(content)))
+        pos += len(raw)
+    return out
+
+
+def looks_like_heading(line: str) -> bool:
+    """Shape of a heading in scraped text: short, no final punctuation, not a bullet or a footnote."""
+    s = line.strip()
+    if not (2 <= len(s) <= 120) or len(s.split()) > 15:
+        return False
+    if s.endswith(_TERMINAL) or BULLET_RE.match(s) or s.startswith(("(", "[", "|", ">")):
+        return False
+    return any(c.isalpha() for c in s)
+
+
+@lru_cache(maxsize=1)
+def _abbreviation() -> re.Pattern:
+    from common.lang import union
+
+    alts = "|".join(re.escape(a).replace(r"\ ", r"\s*") for a in union("abbreviations"))
+    return re.compile(rf"(?:\b(?:{alts})\.|\b[A-Z]\.)$")  # a listed abbreviation, or an initial ("J. Smith")
+
+
+def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans of ``text[start:end]`` (absolute offsets, whitespace trimmed)."""
+    abbrev = _abbreviation()
+    spans, cur = [], start
+    segment = text[start:end]
+    for m in _SENT_END.finditer(segment):
+        cut = start + m.start()
+        if abbrev.search(text[max(cur, cut - _ABBREV_WINDOW) : cut]):
+            continue
+        spans.append((cur, cut))
+        cur = start + m.end()
+    spans.append((cur, end))
+    out = []
+    for a, b in spans:
+        piece = text[a:b]
+        a2 = a + (len(piece) - len(piece.lstrip()))
+        b2 = a + len(piece.rstrip())
+        if b2 > a2:
+            out.append((a2, b2))
+    return out
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence, bullet item or heading line of a text: its span and what it is."""
+
+    start: int
+    end: int
+    kind: str  # heading, bullet, intro (the sentence before a bullet list), sentence, fragment (heading-shaped)
+    group: int  # list group number (an intro and its bullets share it); -1 for none
+
+
+def text_units(text: str) -> list[Unit]:
+    """The sentences and bullet items of a text (a chunk, a passage); the first line is a heading when it is
+    shaped like one and stands alone."""
+    out: list[Unit] = []
+    lines = [(ln.start, ln.end, ln.text(text)) for ln in line_spans(text)]
+    group = 0
+    prev_kind = ""
+    for i, (a, b, body) in enumerate(lines):
+        if not body.strip():
+            continue
+        next_blank = i + 1 >= len(lines) or not lines[i + 1][2].strip()
+        m = BULLET_RE.match(body)
+        if m:
+            if prev_kind not in ("bullet", "intro"):
+                group += 1
+            out.append(Unit(a + m.end(), b, "bullet", group))
+            prev_kind = "bullet"
+            continue
+        if i == 0 and next_blank and looks_like_heading(body):
+            out.append(Unit(a, b, "heading", -1))
+            prev_kind = "heading"
+            continue
+        spans = split_sentences(text, a, b)
+        j = i + 1  # does a bullet list follow this paragraph?
+        while j < len(lines) and not lines[j][2].strip():
+            j += 1
+        list_follows = j < len(lines) and bool(BULLET_RE.match(lines[j][2]))
+        for k, (s, e) in enumerate(spans):
+            if k == len(spans) - 1 and list_follows:
+                group += 1
+                out.append(Unit(s, e, "intro", group))
+            elif looks_like_heading(text[s:e]):
+                out.append(Unit(s, e, "fragment", -1))
+            else:
+                out.append(Unit(s, e, "sentence", -1))
+        prev_kind = "intro" if list_follows else "sentence"
+    return out
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences, bullet items and heading line of a text: what ingest stores a vector for and
+    what the assistant quotes (``text_units``)."""
+    return [(u.start, u.end) for u in text_units(text)]
