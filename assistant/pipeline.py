@@ -124,6 +124,9 @@ class Pipeline:
         if answer is None:
             raise RuntimeError(f"the answer path {self.names} ended without an answer")
         answer.trace = trace
+        answer.dense_query = ctx.dense_query or ctx.query
+        answer.lexical_query = ctx.lexical_query or answer.dense_query
+        answer.lang = ctx.language or ""
         answer.timings = {t.name: round(t.ms / 1000, 4) for t in trace}
         answer.timings["total"] = round(time.perf_counter() - t_start, 4)
         yield answer

@@ -84,6 +84,9 @@ class Answer:
     signals: dict[str, float] = field(default_factory=dict)  # what the refusal decision was based on
     removed_markers: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    dense_query: str = ""  # what retrieval searched: the embedding side...
+    lexical_query: str = ""  # ...and BM25 (the query expanded with glossary keywords)
+    lang: str = ""  # the question's language
     refusal_rule: str | None = None  # the rule that refused (see assistant.steps.gate), None when answered
     trace: list[TraceStep] = field(default_factory=list)  # every step that ran, in order
 
