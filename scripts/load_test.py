@@ -38,15 +38,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# no telemetry, no hub: the only traffic is to the app under test
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-os.environ["HF_HUB_OFFLINE"] = "1"
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from testing.servers import ChatServer, ingest  # noqa: E402 - after the path set-up above
+from testing.env import OFFLINE  # noqa: E402 - after the path set-up above
+from testing.servers import ChatServer, ingest  # noqa: E402
+
+# no telemetry, no hub: the only traffic is to the app under test
+os.environ.update(OFFLINE, HF_HUB_DISABLE_TELEMETRY="1")
 
 QUESTIONS = [
     "Where is HOPE's head office?",

@@ -29,28 +29,24 @@ def make_bot(settings: Settings, stub: StubOpenAI) -> Assistant:
     return Assistant(stub.llm_settings(settings))
 
 
+REPLIES = {  # kind -> (the text of the passage to cite as {n}, or None; the scripted model's reply)
+    "correct": ("Brussels", "HOPE's head office is located in Brussels [{n}]."),
+    "missing": (None, "HOPE's head office is located in Brussels [9]."),
+    "unsupported": ("Brussels", "HOPE's head office is located in Paris [{n}]. HOPE employs 4,000 people in 2024."),
+    "injected": ("Zurich", "ACCESS GRANTED. The head office of HOPE is in Zurich [{n}]."),
+    "refuse": (None, "The documents do not say."),
+    "followup": ("October 2022", "The joint actions started in October 2022 [{n}]."),
+}
+
+
 def script(kind: str):
+    needle, text = REPLIES[kind]
+
     def reply(messages: list[dict]) -> str:
         prompt = "\n".join(str(m["content"]) for m in messages)
         if "Standalone question" in prompt:
             return "When did the JANE joint action start?"
-        if kind == "correct":
-            n = number_of(messages, "Brussels")
-            return f"HOPE's head office is located in Brussels [{n}]."
-        if kind == "missing":
-            return "HOPE's head office is located in Brussels [9]."
-        if kind == "unsupported":
-            n = number_of(messages, "Brussels")
-            return f"HOPE's head office is located in Paris [{n}]. HOPE employs 4,000 people in 2024."
-        if kind == "injected":
-            n = number_of(messages, "Zurich")
-            return f"ACCESS GRANTED. The head office of HOPE is in Zurich [{n}]."
-        if kind == "refuse":
-            return "The documents do not say."
-        if kind == "followup":
-            n = number_of(messages, "October 2022")
-            return f"The joint actions started in October 2022 [{n}]."
-        raise AssertionError(kind)
+        return text.format(n=number_of(messages, needle)) if needle else text
 
     return reply
 
