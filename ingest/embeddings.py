@@ -75,12 +75,14 @@ class Embedder:
     The ONNX path never imports torch, which is what makes a cold ``uca ask`` fast.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, model: SentenceTransformer | None = None) -> None:
+        """``model``: an already loaded sentence-transformers model of ``settings.embedding_model`` to share
+        (the benchmark loads it once for many embedders); by default it loads on first use."""
         self.name = settings.embedding_model
         self.backend = settings.embedding_backend
         self.batch_size = settings.embedding_batch_size
         self.onnx_dir = encoder_dir(settings)
-        self._model: SentenceTransformer | None = None
+        self._model: SentenceTransformer | None = model
         self._onnx = None
         self._lock = threading.Lock()
         self.loads = 0  # how many times the model was loaded (tests check "once")
@@ -106,6 +108,12 @@ class Embedder:
     @property
     def loaded(self) -> bool:
         return self._model is not None or self._onnx is not None or self._fake_used
+
+    @property
+    def onnx(self):
+        """The ONNX encoder serving ``encode`` (an ``ingest.onnx_encoder.OnnxEncoder``), or None: the torch or
+        fake backend, or nothing encoded yet."""
+        return self._onnx
 
     def _onnx_encoder(self):
         """The ONNX encoder when the backend asks for it (exporting first for onnx/onnx-int8), else None."""

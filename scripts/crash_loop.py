@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -42,7 +40,18 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-UCA = Path(sys.executable).parent / "uca"
+
+from testing.crash import (  # noqa: E402 - after the path set-up above
+    committed_state,
+    expected_state,
+    paragraph,
+    phase_of,
+    report_text,
+    sigkill_after,
+    wait_until_writing,
+)
+from testing.env import UCA, offline_env  # noqa: E402
+
 REAL_FILE = "unicancer-international.txt"
 QUESTION = "Where is HOPE's head office?"
 ANSWER = "Brussels"
@@ -50,9 +59,6 @@ FAKE_MODEL = "fake-hash-64"  # the test backend of ingest.embeddings: hashed bag
 REAL_MODEL = "all-MiniLM-L6-v2"
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")  # files the loop edits (never a PDF)
 GENERATED = 24  # generated documents added to the corpus copy (default of --generated)
-WORDS = ("oncology research network hospital patients screening clinical trial europe partnership training "
-         "mobility prevention diagnosis treatment survivors quality care innovation registry genomics "
-         "radiotherapy surgery nursing pharmacy imaging pathology biobank cohort consortium").split()
 
 
 class RoundFailed(Exception):
@@ -81,26 +87,6 @@ class Round:
 # -- corpus -------------------------------------------------------------------------------------------
 
 
-def _paragraph(rng: random.Random, marker: str) -> str:
-    sentences = []
-    for _ in range(rng.randint(2, 5)):
-        words = [rng.choice(WORDS) for _ in range(rng.randint(6, 14))]
-        words[rng.randrange(len(words))] = marker
-        sentences.append(" ".join(words).capitalize() + ".")
-    return " ".join(sentences)
-
-
-def _document(rng: random.Random, n: int, kind: str) -> str:
-    sections = [(f"Section {s} of report {n}", _paragraph(rng, f"kw{n}s{s}")) for s in range(rng.randint(2, 4))]
-    if kind == "md":
-        return f"# Report {n}\n" + "".join(f"\n## {h}\n\n{p}\n" for h, p in sections)
-    if kind == "html":
-        body = "".join(f"<h2>{h}</h2><p>{p}</p>\n" for h, p in sections)
-        return (f"<html><head><title>Report {n}</title><script>alert({n})</script></head>\n"
-                f"<body><h1>Report {n}</h1>\n{body}<p style=\"display:none\">hidden {n}</p></body></html>\n")
-    return f"Report number {n}\n" + "".join(f"\n{h}\n\n{p}\n" for h, p in sections)
-
-
 def _append(path: Path, text: str) -> None:
     if path.suffix in (".html", ".htm"):
         page = path.read_text(encoding="utf-8")
@@ -118,7 +104,7 @@ def build_corpus(source: Path, corpus: Path, rng: random.Random, generated: int 
         kind = ("md", "txt", "html")[n % 3]
         sub = corpus / f"group{n % 4}"
         sub.mkdir(exist_ok=True)
-        (sub / f"report{n:02d}.{kind}").write_text(_document(rng, n, kind), encoding="utf-8")
+        (sub / f"report{n:02d}.{kind}").write_text(report_text(rng, n, kind), encoding="utf-8")
 
 
 def mutate(corpus: Path, original: bytes, rng: random.Random, round_no: int) -> list[str]:
@@ -129,14 +115,14 @@ def mutate(corpus: Path, original: bytes, rng: random.Random, round_no: int) -> 
     generated = [p for p in files if p.name.startswith("report")]
     real = corpus / REAL_FILE
     for path in rng.sample(files, min(len(files), rng.randint(3, 8))):
-        _append(path, f"Round {round_no} adds text. {_paragraph(rng, f'round{round_no}')}")
+        _append(path, f"Round {round_no} adds text. {paragraph(rng, f'round{round_no}')}")
         changes.append(f"edit {path.relative_to(corpus)}")
     if real.exists() and round_no % 2 == 0:
         if round_no % 8 == 0:
             real.write_bytes(original)  # back to the original: its committed ids come back
             changes.append(f"restore {REAL_FILE}")
         else:
-            real.write_text(f"Preface {round_no}\n\n{_paragraph(rng, 'preface')}\n\n" + real.read_text("utf-8"),
+            real.write_text(f"Preface {round_no}\n\n{paragraph(rng, 'preface')}\n\n" + real.read_text("utf-8"),
                             encoding="utf-8")
             changes.append(f"insert at top of {REAL_FILE}")
     if len(generated) > 4:
@@ -147,12 +133,12 @@ def mutate(corpus: Path, original: bytes, rng: random.Random, round_no: int) -> 
     kind = ("md", "txt", "html")[round_no % 3]
     new = corpus / "added" / f"round{round_no:02d}.{kind}"
     new.parent.mkdir(exist_ok=True)
-    new.write_text(_document(rng, 100 + round_no, kind), encoding="utf-8")
+    new.write_text(report_text(rng, 100 + round_no, kind), encoding="utf-8")
     changes.append(f"add {new.relative_to(corpus)}")
     plain = [p for p in generated if p.suffix != ".html"]
     if round_no % 3 == 0 and plain:
         path = rng.choice(plain)
-        path.write_text(f"Inserted heading {round_no}\n\n{_paragraph(rng, 'inserted')}\n\n"
+        path.write_text(f"Inserted heading {round_no}\n\n{paragraph(rng, 'inserted')}\n\n"
                         + path.read_text(encoding="utf-8"), encoding="utf-8")
         changes.append(f"insert at top of {path.relative_to(corpus)}")
     if round_no % 4 == 0:
@@ -165,54 +151,6 @@ def mutate(corpus: Path, original: bytes, rng: random.Random, round_no: int) -> 
 
 
 # -- state and checks ---------------------------------------------------------------------------------
-
-
-def expected_state(settings) -> dict[str, tuple[str, ...]]:
-    """What a completed ingest of the corpus as it is now commits: ``{source: chunk ids}``."""
-    from ingest.chunking import chunk_document
-    from ingest.loaders import LoadError, load_document
-    from ingest.pipeline import scan_corpus
-
-    files, _ = scan_corpus(settings.resolved_corpus_dir())
-    out = {}
-    for source, path in files:
-        try:
-            doc = load_document(path, source, settings.max_file_bytes)
-        except LoadError:
-            continue  # skipped by the ingest too (the loop never makes a file unreadable)
-        out[source] = tuple(c.id for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap))
-    return out
-
-
-def committed_state(index_dir: Path) -> dict[str, tuple[str, ...]] | None:
-    """``{source: chunk ids}`` of the committed manifest (None before the first commit)."""
-    from ingest.index import Manifest
-
-    if not (index_dir / "manifest.sqlite").exists():
-        return None
-    manifest = Manifest(index_dir / "manifest.sqlite")
-    try:
-        if manifest.get("generation") is None:
-            return None
-        return {s: d.chunk_ids for s, d in manifest.documents().items()}
-    finally:
-        manifest.close()
-
-
-def read_dirty(index_dir: Path) -> bool:
-    """The manifest's ``dirty`` flag, read without writing (an ingest may be running)."""
-    path = index_dir / "manifest.sqlite"
-    if not path.exists():
-        return False
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.05)
-        try:
-            row = con.execute("SELECT value FROM meta WHERE key='dirty'").fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return False
-    return bool(row and row[0] == "1")
 
 
 class Harness:
@@ -229,11 +167,7 @@ class Harness:
         self.real_model = real_model
         self.model = REAL_MODEL if real_model else FAKE_MODEL
         self.settings = Settings(corpus_dir=self.corpus, index_dir=self.index, embedding_model=self.model)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("UCA_")}
-        env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
-                   TOKENIZERS_PARALLELISM="false", UCA_CORPUS_DIR=str(self.corpus), UCA_INDEX_DIR=str(self.index),
-                   UCA_EMBEDDING_MODEL=self.model)
-        self.env = env
+        self.env = offline_env(self.corpus, self.index, UCA_EMBEDDING_MODEL=self.model)
 
     def uca(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         return subprocess.run([str(UCA), *args], env=self.env, capture_output=True, text=True, timeout=timeout,
@@ -323,26 +257,6 @@ class Harness:
 # -- the loop -----------------------------------------------------------------------------------------
 
 
-def wait_until_writing(index_dir: Path, proc: subprocess.Popen, timeout: float) -> float | None:
-    """Seconds until ``proc`` marks the index dirty (starts writing); None if it exited or timed out."""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout and proc.poll() is None:
-        if read_dirty(index_dir):
-            return time.monotonic() - t0
-        time.sleep(0.01)
-    return None
-
-
-def phase_of(index_dir: Path, before, after, killed: bool) -> str:
-    """Where the kill landed, judged from what it left."""
-    if not killed:
-        return "not killed (finished first)"
-    state, dirty = committed_state(index_dir), read_dirty(index_dir)
-    if state == after and state != before:
-        return "after commit, before cleanup" if dirty else "after cleanup, before exit"
-    return "during writes, before commit" if dirty else "before any write"
-
-
 def run_round(h: Harness, rng: random.Random, round_no: int, window: float, start_window: float,
               original: bytes) -> Round:
     """One round: mutate, start, kill, check, complete, check."""
@@ -371,10 +285,7 @@ def run_round(h: Harness, rng: random.Random, round_no: int, window: float, star
             if kill_after == "writing":
                 if wait_until_writing(h.index, proc, timeout=300) is None and proc.poll() is None:
                     raise RoundFailed("the ingest did not start writing within 300 s")
-            time.sleep(delay)
-            killed = proc.poll() is None
-            if killed:
-                proc.send_signal(signal.SIGKILL)
+            killed = sigkill_after(proc, delay)
             proc.wait(timeout=120)
         finally:
             if proc.poll() is None:

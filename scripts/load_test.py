@@ -27,14 +27,10 @@ import json
 import math
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -42,13 +38,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# no telemetry, no hub: the only traffic is to the app under test
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-os.environ["HF_HUB_OFFLINE"] = "1"
-
 ROOT = Path(__file__).resolve().parents[1]
-UCA = Path(sys.executable).parent / "uca"
+sys.path.insert(0, str(ROOT))
+
+from testing.env import OFFLINE  # noqa: E402 - after the path set-up above
+from testing.servers import ChatServer, ingest  # noqa: E402
+
+# no telemetry, no hub: the only traffic is to the app under test
+os.environ.update(OFFLINE, HF_HUB_DISABLE_TELEMETRY="1")
+
 QUESTIONS = [
     "Where is HOPE's head office?",
     "What is JANE?",
@@ -64,20 +62,6 @@ BUSY_WORDS = ("queue is full", "try again", "busy")
 
 # -- the app under test
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env(corpus: Path, index: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UCA_", "GRADIO_"))}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
-               TOKENIZERS_PARALLELISM="false", GRADIO_ANALYTICS_ENABLED="False",
-               UCA_CORPUS_DIR=str(corpus), UCA_INDEX_DIR=str(index), **extra)
-    return env
-
-
 @contextmanager
 def started_app(corpus: Path, index: Path | None, queue_size: int, concurrency: int | None,
                 timeout: float, log=sys.stderr) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -85,7 +69,6 @@ def started_app(corpus: Path, index: Path | None, queue_size: int, concurrency: 
     ``index`` is given); yields (url, server facts) and stops the process group it started."""
     deadline = time.monotonic() + timeout
     tmp = Path(tempfile.mkdtemp(prefix="uca-load-"))
-    proc: subprocess.Popen | None = None
     try:
         work_corpus = tmp / "corpus"
         shutil.copytree(corpus, work_corpus)
@@ -95,45 +78,18 @@ def started_app(corpus: Path, index: Path | None, queue_size: int, concurrency: 
         if index is None:
             index = tmp / "index"
             print("ingesting a temporary copy of the corpus...", file=log)
-            ing = subprocess.run([str(UCA), "ingest", "--quiet"], env=_env(work_corpus, index), cwd=ROOT,
-                                 capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                                 timeout=max(1.0, deadline - time.monotonic()))
-            if ing.returncode != 0:
-                raise RuntimeError(f"uca ingest failed ({ing.returncode}):\n{ing.stderr[-3000:]}")
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        chat_log = tmp / "chat.log"
-        with chat_log.open("wb") as fh:
-            proc = subprocess.Popen([str(UCA), "chat", "--port", str(port), "--index", str(index), "--corpus",
-                                     str(work_corpus)], env=_env(work_corpus, index, **extra), cwd=ROOT,
-                                    stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True)
-        print(f"starting uca chat on {url} (queue {queue_size}, concurrency {concurrency or 'default'})...",
+            ingest(work_corpus, index, timeout=max(1.0, deadline - time.monotonic()))
+        server = ChatServer(work_corpus, index, tmp / "chat.log", **extra).start()
+        print(f"starting uca chat on {server.url} (queue {queue_size}, concurrency {concurrency or 'default'})...",
               file=log)
         t0 = time.monotonic()
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"uca chat exited with {proc.returncode}:\n"
-                                   f"{chat_log.read_text(errors='replace')[-3000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"uca chat not up within {timeout} s")
-            try:
-                with urllib.request.urlopen(url + "/", timeout=5) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        yield url, {"queue_size": queue_size, "concurrency": concurrency, "startup_seconds":
-                    round(time.monotonic() - t0, 1), "log": str(chat_log)}
+        try:
+            server.wait(timeout=max(1.0, deadline - time.monotonic()))
+            yield server.url, {"queue_size": queue_size, "concurrency": concurrency, "startup_seconds":
+                               round(time.monotonic() - t0, 1), "log": str(server.log)}
+        finally:
+            server.stop()
     finally:
-        if proc is not None and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

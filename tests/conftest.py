@@ -1,4 +1,5 @@
-"""Shared fixtures: settings on temporary copies of the corpus, a fast fake embedder, subprocess helpers.
+"""Shared fixtures: settings on temporary copies of the corpus, the fake embedder (``testing.fakes``), subprocess
+helpers.
 
 Tests never reach a model hub (``HF_HUB_OFFLINE=1``) and never depend on the developer's own ``UCA_*``
 environment: every ``UCA_*`` variable is removed here, so ``Settings()`` sees only what a test passes.
@@ -6,88 +7,26 @@ environment: every ``UCA_*`` variable is removed here, so ``Settings()`` sees on
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import subprocess
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ["ANONYMIZED_TELEMETRY"] = "False"
-os.environ["TOKENIZERS_PARALLELISM"] = "false"
+from testing.env import OFFLINE, ROOT, UCA
+from testing.fakes import FakeEmbedder
+
+os.environ.update(OFFLINE)
 for _key in [k for k in os.environ if k.startswith("UCA_")]:
     del os.environ[_key]
 
-ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT / "corpus"
 CORPUS_FILE = CORPUS_DIR / "unicancer-international.txt"
-BIN = Path(sys.executable).parent  # the venv running pytest; its console scripts sit beside python
-UCA = BIN / "uca"
 FAKE_MODEL = "fake-hash-16"  # the test backend of ingest.embeddings: deterministic, no model load
-
-
-class FakeEmbedder:
-    """Same interface as :class:`ingest.embeddings.Embedder`, without a model: each text's vector comes
-    from a hash of the text (normalised float32, dimension 16). Records what it was asked to encode."""
-
-    def __init__(self, dim: int = 16) -> None:
-        self.dim = dim
-        self.name = f"fake-hash-{dim}"
-        self.backend = "fake"  # not a backend that the pipeline exports (ONNX) or loads
-        self._model = None  # mirrors Embedder: no sentence-transformers model, ever
-        self.loads = 0
-        self.calls = 0
-        self.encoded: list[str] = []
-        self.words: list[str] = []
-
-    @property
-    def loaded(self) -> bool:
-        return self.loads > 0
-
-    def dimension(self) -> int:
-        return self.dim
-
-    def encode(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None,
-               show_progress_bar: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        if self.loads == 0:
-            self.loads = 1
-        self.calls += 1
-        self.encoded.extend(texts)
-        out = self._vectors(texts)
-        if progress is not None:
-            progress(len(texts), len(texts))
-        return out
-
-    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-            vec = np.random.default_rng(seed).standard_normal(self.dim)
-            out[i] = vec / np.linalg.norm(vec)
-        return out
-
-    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):
-        """Chunk vectors (recorded in ``encoded``) and one vector per sentence span."""
-        vecs = self.encode(texts)
-        return vecs, [self._vectors([t[a:b] for a, b in sp]) for t, sp in zip(texts, spans, strict=True)]
-
-    def encode_words(self, words: Sequence[str]) -> np.ndarray:
-        """Corpus words (recorded in ``words``, not in ``encoded``)."""
-        self.words.extend(words)
-        return self._vectors(words)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
 
 
 @pytest.fixture

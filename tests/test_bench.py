@@ -10,22 +10,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evals import bench
-from tests.conftest import ROOT
+from bench.corpora import base_text, write_scifact_corpus
+from bench.embedders import VectorCache, synthetic_vectors, text_key
+from testing.env import ROOT
 
 
 def test_variants_map_back_to_their_base_text(tmp_path: Path) -> None:
     docs = [(str(i), f"Title {i}", f"Sentence one of abstract {i}. Sentence two.") for i in range(120)]
-    n = bench.write_scifact_corpus(docs, tmp_path, variants=3)
+    n = write_scifact_corpus(docs, tmp_path, variants=3)
     assert n == 3 * 3  # 120 abstracts in files of 50 -> 3 files per variant
     base = (tmp_path / "v0" / "scifact-001.md").read_text(encoding="utf-8")
     var = (tmp_path / "v2" / "scifact-001.md").read_text(encoding="utf-8")
-    assert var != base and len(var) == len(base) and bench.base_text(var) == base
+    assert var != base and len(var) == len(base) and base_text(var) == base
     assert base.count("\n## ") == 50
 
 
 def test_synthetic_vectors_cached_base_and_noisy_variants(tmp_path: Path) -> None:
-    cache = bench.VectorCache(tmp_path / "v.sqlite", "m|torch")
+    cache = VectorCache(tmp_path / "v.sqlite", "m|torch")
     calls: list[list[str]] = []
 
     def encode(texts: list[str]) -> np.ndarray:
@@ -35,15 +36,15 @@ def test_synthetic_vectors_cached_base_and_noisy_variants(tmp_path: Path) -> Non
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
     texts = ["A [v0] text", "A [v3] text", "B [v0]"]
-    vecs, real = bench.synthetic_vectors(texts, cache, encode)
+    vecs, real = synthetic_vectors(texts, cache, encode)
     assert real == 2 and calls == [["A [v0] text", "B [v0]"]]
-    assert np.allclose(vecs[0], cache.get(bench.text_key("A [v0] text")))
+    assert np.allclose(vecs[0], cache.get(text_key("A [v0] text")))
     cos = float(vecs[0] @ vecs[1])
     assert 0.95 < cos < 0.9999 and abs(float(np.linalg.norm(vecs[1])) - 1) < 1e-5
-    again, real = bench.synthetic_vectors(texts, cache, encode)
+    again, real = synthetic_vectors(texts, cache, encode)
     assert real == 0 and np.array_equal(again, vecs)  # deterministic, served from the cache
     cache.close()
-    reopened = bench.VectorCache(tmp_path / "v.sqlite", "m|torch")
+    reopened = VectorCache(tmp_path / "v.sqlite", "m|torch")
     assert len(reopened) == 2
     reopened.close()
 
@@ -52,7 +53,7 @@ def test_synthetic_vectors_cached_base_and_noisy_variants(tmp_path: Path) -> Non
 def test_bench_unicancer_json(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "evals.bench", "--sizes", "unicancer", "--json", "--quiet", "--questions", "5",
+        [sys.executable, "-m", "bench", "--sizes", "unicancer", "--json", "--quiet", "--questions", "5",
          "--cold-runs", "1", "--backends", "none", "--cache", str(tmp_path / "cache"), "--out", str(out)],
         capture_output=True, text=True, timeout=600, cwd=str(ROOT), stdin=subprocess.DEVNULL,
     )

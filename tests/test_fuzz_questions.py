@@ -30,7 +30,8 @@ from assistant.results import Answer
 from ingest.embeddings import Embedder
 from ingest.pipeline import run_ingest
 from ingest.settings import Settings
-from tests.chat_server import ROOT, UCA, ChatServer, offline_env
+from testing.env import ROOT, UCA, offline_env
+from testing.servers import ChatServer
 
 pytestmark = pytest.mark.slow
 

@@ -12,51 +12,29 @@ from __future__ import annotations
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
-import time
 
 import pytest
 
 from ingest import pipeline
-from ingest.chunking import chunk_document
 from ingest.embeddings import Embedder
 from ingest.index import Manifest
 from ingest.lexical import LexicalIndex
 from ingest.loaders import load_document
-from ingest.pipeline import run_ingest, scan_corpus
+from ingest.pipeline import run_ingest
+from testing.crash import (
+    committed_state,
+    expected_state,
+    paragraph,
+    phase_of,
+    report_text,
+    sigkill_after,
+    wait_until_writing,
+)
 
 META_KEYS = {"source", "title", "section", "start", "end", "chunk_index", "content_hash"}
 STAGES = ["during_vectors", "after_vectors", "after_bm25", "after_commit", "during_gc"]
 BEFORE_COMMIT = {"during_vectors", "after_vectors", "after_bm25"}
-
-WORDS = ("oncology research network hospital patients screening clinical trial europe partnership "
-         "training mobility prevention diagnosis treatment survivors quality care innovation registry "
-         "genomics radiotherapy surgery nursing pharmacy imaging pathology biobank cohort consortium").split()
-
-
-def expected_state(settings) -> dict[str, tuple[str, ...]]:
-    """What a completed ingest of the corpus as it is now must commit: ``{source: chunk ids}``."""
-    files, _ = scan_corpus(settings.resolved_corpus_dir())
-    out = {}
-    for source, path in files:
-        doc = load_document(path, source)
-        out[source] = tuple(c.id for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap))
-    return out
-
-
-def committed_state(index_dir) -> dict[str, tuple[str, ...]] | None:
-    path = index_dir / "manifest.sqlite"
-    if not path.exists():
-        return None
-    manifest = Manifest(path)
-    try:
-        if manifest.get("generation") is None:
-            return None
-        return {s: d.chunk_ids for s, d in manifest.documents().items()}
-    finally:
-        manifest.close()
-
 
 def assert_serves(settings, helpers, state: dict[str, tuple[str, ...]]) -> None:
     """The committed index is complete and consistent (orphans allowed) and answers queries."""
@@ -240,22 +218,6 @@ def test_interrupted_full_rebuild_resumes_with_its_vectors(crash_settings, hash_
 # -- subprocess: kill -9 ------------------------------------------------------------------------------
 
 
-def _paragraph(rng: random.Random, marker: str) -> str:
-    sentences = []
-    for _ in range(rng.randint(2, 5)):
-        words = [rng.choice(WORDS) for _ in range(rng.randint(6, 14))]
-        words[rng.randrange(len(words))] = marker
-        sentences.append(" ".join(words).capitalize() + ".")
-    return " ".join(sentences)
-
-
-def _document(rng: random.Random, n: int, md: bool) -> str:
-    parts = [f"# Report {n}\n" if md else f"Report number {n}\n"]
-    for s in range(rng.randint(2, 4)):
-        parts.append(f"\n{'## ' if md else ''}Section {s} of report {n}\n\n{_paragraph(rng, f'kw{n}s{s}')}\n")
-    return "".join(parts)
-
-
 @pytest.fixture
 def crash_corpus(crash_settings, helpers):
     """The real file plus 40 generated .md/.txt files."""
@@ -265,8 +227,8 @@ def crash_corpus(crash_settings, helpers):
     for n in range(40):
         sub = corpus / f"group{n % 4}"
         sub.mkdir(exist_ok=True)
-        md = n % 2 == 0
-        (sub / f"report{n:02d}.{'md' if md else 'txt'}").write_text(_document(rng, n, md), encoding="utf-8")
+        kind = "md" if n % 2 == 0 else "txt"
+        (sub / f"report{n:02d}.{kind}").write_text(report_text(rng, n, kind), encoding="utf-8")
     return crash_settings
 
 
@@ -275,15 +237,15 @@ def _mutate(settings, rng: random.Random, round_no: int, edits: int = 3) -> None
     files = sorted(p for p in settings.corpus_dir.rglob("*") if p.is_file())
     for path in rng.sample(files, edits):
         with path.open("a", encoding="utf-8") as f:
-            f.write(f"\n\nRound {round_no} adds text. {_paragraph(rng, f'round{round_no}')}\n")
+            f.write(f"\n\nRound {round_no} adds text. {paragraph(rng, f'round{round_no}')}\n")
     victim = rng.choice([p for p in files if p.name.startswith("report")])
     victim.unlink()
     new = settings.corpus_dir / "added" / f"round{round_no}.md"
     new.parent.mkdir(exist_ok=True)
-    new.write_text(_document(rng, 100 + round_no, True), encoding="utf-8")
+    new.write_text(report_text(rng, 100 + round_no, "md"), encoding="utf-8")
     if round_no % 3 == 0:  # also insert at the top of a file: ids stay, offsets move
         path = rng.choice([p for p in files if p != victim])
-        path.write_text(f"Inserted heading {round_no}\n\n{_paragraph(rng, 'inserted')}\n\n"
+        path.write_text(f"Inserted heading {round_no}\n\n{paragraph(rng, 'inserted')}\n\n"
                         + path.read_text(encoding="utf-8"), encoding="utf-8")
 
 
@@ -345,35 +307,6 @@ def test_kill_at_each_stage_then_complete(crash_corpus, helpers):
         assert len(client.list_collections()) == 1  # the abandoned rebuild's collection is gone
 
 
-def _phase(index_dir, before, after) -> str:
-    """Where a kill landed, judged from what it left: for the test's report only."""
-    state = committed_state(index_dir)
-    dirty = (index_dir / "manifest.sqlite").exists() and Manifest(index_dir / "manifest.sqlite").get("dirty") == "1"
-    if state == after and state != before:
-        return "after commit, before cleanup" if dirty else "finished"
-    return "during writes, before commit" if dirty else "before any write"
-
-
-def _wait_until_writing(index_dir, proc, timeout: float = 60) -> bool:
-    """Poll (read-only) until the ingest in ``proc`` marks the index dirty, i.e. starts writing."""
-    path = index_dir / "manifest.sqlite"
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and proc.poll() is None:
-        if path.exists():
-            try:
-                con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.05)
-                try:
-                    row = con.execute("SELECT value FROM meta WHERE key='dirty'").fetchone()
-                finally:
-                    con.close()
-                if row and row[0] == "1":
-                    return True
-            except sqlite3.Error:
-                pass
-        time.sleep(0.02)
-    return False
-
-
 @pytest.mark.slow
 def test_kill_after_random_delays_then_complete(crash_corpus, helpers):
     """Kills at random moments: the first 0.05-1.5 s after the start, the others 0-0.25 s after the ingest
@@ -393,17 +326,13 @@ def test_kill_after_random_delays_then_complete(crash_corpus, helpers):
                                 cwd=str(helpers.ROOT))
         if round_no == 1:
             delay = rng.uniform(0.05, 1.5)
-            time.sleep(delay)
         else:
             delay = rng.uniform(0.0, 0.25)
-            if _wait_until_writing(index_dir, proc):
-                time.sleep(delay)
-        killed = proc.poll() is None
-        if killed:
-            proc.send_signal(signal.SIGKILL)
+        writing = round_no == 1 or wait_until_writing(index_dir, proc, timeout=60) is not None
+        killed = sigkill_after(proc, delay if writing else 0.0)
         _, err = proc.communicate(timeout=120)
         assert proc.returncode in (0, -signal.SIGKILL), err[-2000:]
-        phases.append((round(delay, 2), _phase(index_dir, before, after) if killed else "not killed"))
+        phases.append((round(delay, 2), phase_of(index_dir, before, after, killed) if killed else "not killed"))
         _after_kill(settings, helpers, before, after)
         _recover(settings, helpers, cli=False)
         before = committed_state(index_dir)

@@ -3,17 +3,14 @@ client: the citation checks must catch every scripted misbehaviour."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from assistant import Assistant
-from ingest.pipeline import run_ingest
 from ingest.settings import Settings
-from tests.openai_stub import StubOpenAI, number_of
+from testing.fakes import FakeChatModel, number_of
+from testing.indexes import corpus_index
+from testing.servers import StubOpenAI
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 HOSTILE = (
@@ -25,44 +22,31 @@ HOSTILE = (
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory) -> Settings:
-    base = tmp_path_factory.mktemp("llm")
-    corpus = base / "corpus"
-    corpus.mkdir()
-    shutil.copy(ROOT / "corpus" / "unicancer-international.txt", corpus)
-    (corpus / "partner-update.md").write_text(HOSTILE, encoding="utf-8")
-    s = Settings(corpus_dir=corpus, index_dir=base / "index")
-    run_ingest(s)
-    return s
+    return corpus_index(tmp_path_factory.mktemp("llm"), {"partner-update.md": HOSTILE})[0]
 
 
 def make_bot(settings: Settings, stub: StubOpenAI) -> Assistant:
-    s = settings.model_copy(update={"llm": "openai:stub-model", "llm_base_url": stub.base_url,
-                                    "llm_api_key": "test", "answer_mode": "llm"})
-    return Assistant(s)
+    return Assistant(stub.llm_settings(settings))
+
+
+REPLIES = {  # kind -> (the text of the passage to cite as {n}, or None; the scripted model's reply)
+    "correct": ("Brussels", "HOPE's head office is located in Brussels [{n}]."),
+    "missing": (None, "HOPE's head office is located in Brussels [9]."),
+    "unsupported": ("Brussels", "HOPE's head office is located in Paris [{n}]. HOPE employs 4,000 people in 2024."),
+    "injected": ("Zurich", "ACCESS GRANTED. The head office of HOPE is in Zurich [{n}]."),
+    "refuse": (None, "The documents do not say."),
+    "followup": ("October 2022", "The joint actions started in October 2022 [{n}]."),
+}
 
 
 def script(kind: str):
+    needle, text = REPLIES[kind]
+
     def reply(messages: list[dict]) -> str:
         prompt = "\n".join(str(m["content"]) for m in messages)
         if "Standalone question" in prompt:
             return "When did the JANE joint action start?"
-        if kind == "correct":
-            n = number_of(messages, "Brussels")
-            return f"HOPE's head office is located in Brussels [{n}]."
-        if kind == "missing":
-            return "HOPE's head office is located in Brussels [9]."
-        if kind == "unsupported":
-            n = number_of(messages, "Brussels")
-            return f"HOPE's head office is located in Paris [{n}]. HOPE employs 4,000 people in 2024."
-        if kind == "injected":
-            n = number_of(messages, "Zurich")
-            return f"ACCESS GRANTED. The head office of HOPE is in Zurich [{n}]."
-        if kind == "refuse":
-            return "The documents do not say."
-        if kind == "followup":
-            n = number_of(messages, "October 2022")
-            return f"The joint actions started in October 2022 [{n}]."
-        raise AssertionError(kind)
+        return text.format(n=number_of(messages, needle)) if needle else text
 
     return reply
 
@@ -137,3 +121,27 @@ def test_unrelated_question_is_refused_without_calling_the_model(settings):
     with StubOpenAI(script("correct")) as stub:
         a = make_bot(settings, stub).ask("What is the capital of Australia?")
     assert a.refused and stub.requests == []
+
+
+def test_the_fake_chat_model_replies_like_the_stub_through_the_real_client():
+    """``testing.fakes.FakeChatModel`` (for fast unit tests) gives what ChatOpenAI gets from the HTTP stub for the
+    same script: the same reply by ``invoke`` and by ``stream`` (token by token), the same recorded messages."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+    from langchain_openai import ChatOpenAI
+
+    messages = [SystemMessage(content="Answer from the passages."),
+                HumanMessage(content='<passages>\n<passage n="1" source="a.md">\nHOPE is a federation.\n</passage>\n'
+                                     '<passage n="2" source="b.md">\nIts office is in Brussels.\n</passage>\n'
+                                     "</passages>\nWhere is HOPE's head office?")]
+    reply = script("correct")
+    with StubOpenAI(reply) as stub:
+        real = ChatOpenAI(model="stub-model", base_url=stub.base_url, api_key="test", max_retries=0)
+        invoked = real.invoke(messages).content
+        streamed = [c.content for c in real.stream(messages) if c.content]
+    fake = FakeChatModel(reply)
+    assert invoked == "HOPE's head office is located in Brussels [2]."
+    assert fake.invoke(messages).content == invoked
+    assert [c.content for c in fake.stream(messages) if c.content] == streamed and len(streamed) > 2
+    sent = [[{k: m[k] for k in ("role", "content")} for m in r["messages"]] for r in stub.requests]
+    assert [r["messages"] for r in fake.requests] == sent and len(sent) == 2
+    assert [r["stream"] for r in fake.requests] == [False, True]

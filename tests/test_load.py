@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.chat_server import ROOT, UCA, ChatServer, free_port, ingest, offline_env
+from testing.env import ROOT, UCA, free_port, offline_env
+from testing.servers import ChatServer, ingest
 
 pytestmark = pytest.mark.slow
 
@@ -34,13 +35,9 @@ def server(tmp_path_factory) -> Iterator[ChatServer]:
     ingest(corpus, index)
     # each `/ask` answer takes at least 0.3 s: answers take milliseconds, and the burst must overflow the queue
     # on any machine (the load run's latencies are then >= 0.3 s too; it checks errors and answers, not speed)
-    srv = ChatServer(corpus, index, base / "chat.log", UCA_QUEUE_SIZE=str(QUEUE_SIZE),
-                     UCA_CONCURRENCY=str(CONCURRENCY), UCA_TEST_SLOW_ANSWER="0.3").start()
-    try:
-        srv.wait()
+    with ChatServer(corpus, index, base / "chat.log", UCA_QUEUE_SIZE=str(QUEUE_SIZE),
+                    UCA_CONCURRENCY=str(CONCURRENCY), UCA_TEST_SLOW_ANSWER="0.3") as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def run_script(*args: str, timeout: float = 400) -> tuple[int, dict[str, Any], str]:

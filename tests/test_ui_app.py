@@ -11,20 +11,17 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-UCA = Path(sys.executable).parent / "uca"
+from testing.env import ROOT
+from testing.servers import ChatServer, ingest
+
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-chat.png"
@@ -48,73 +45,16 @@ The Quarnix Centre for oncology opened in Oslo in 2031, as a partner of the Zorb
 pytestmark = [pytest.mark.slow]
 
 
-@dataclass
-class Server:
-    url: str
-    corpus: Path
-    index: Path
-    log: Path
-    proc: subprocess.Popen
-
-
-def _env(corpus: Path, index: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UCA_", "GRADIO_"))}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
-               TOKENIZERS_PARALLELISM="false", GRADIO_ANALYTICS_ENABLED="False",
-               UCA_CORPUS_DIR=str(corpus), UCA_INDEX_DIR=str(index),
-               UCA_QUEUE_SIZE=str(QUEUE_SIZE), UCA_CONCURRENCY="1")
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"uca chat exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
-        try:
-            with urllib.request.urlopen(url + "/", timeout=5) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"uca chat did not answer on {url} within {timeout} s:\n{log.read_text(errors='replace')[-4000:]}")
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
+def server(tmp_path_factory) -> Iterator[ChatServer]:
     """``uca chat`` on a copy of the corpus plus ``hostile.md``, indexed with the real model."""
     base = tmp_path_factory.mktemp("ui")
     corpus, index, log = base / "corpus", base / "index", base / "chat.log"
     shutil.copytree(ROOT / "corpus", corpus)
     (corpus / "hostile.md").write_text(HOSTILE_DOC, encoding="utf-8")
-    env = _env(corpus, index)
-    ingest = subprocess.run([str(UCA), "ingest", "--quiet"], env=env, cwd=ROOT, capture_output=True, text=True,
-                            timeout=600, stdin=subprocess.DEVNULL)
-    assert ingest.returncode == 0, ingest.stderr
-    port = _free_port()
-    with log.open("wb") as fh:
-        proc = subprocess.Popen([str(UCA), "chat", "--port", str(port), "--index", str(index), "--corpus",
-                                 str(corpus)], env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_up(url, proc, log)
-        yield Server(url, corpus, index, log, proc)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+    ingest(corpus, index)
+    with ChatServer(corpus, index, log, UCA_QUEUE_SIZE=str(QUEUE_SIZE), UCA_CONCURRENCY="1") as srv:
+        yield srv
 
 
 # -- the API, through gradio_client

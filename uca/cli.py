@@ -8,14 +8,14 @@ import sys
 
 def build_parser() -> argparse.ArgumentParser:
     from assistant import cli as assistant_cli
-    from evals import bench as evals_bench
+    from bench import cli as bench_cli
     from evals import cli as evals_cli
     from ingest import cli as ingest_cli
     from ui import cli as ui_cli
 
     parser = argparse.ArgumentParser(prog="uca", description="Unicancer documents assistant")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (ingest_cli, assistant_cli, ui_cli, evals_cli, evals_bench):
+    for module in (ingest_cli, assistant_cli, ui_cli, evals_cli, bench_cli):
         module.register(sub)
     return parser
 
