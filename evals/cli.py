@@ -33,10 +33,12 @@ def register(sub) -> None:
     act.add_argument("--update-baseline", action="store_true", help="rewrite the baseline with this run's figures")
     act.add_argument("--beir", type=Path, metavar="PATH", help="run a BEIR-format benchmark folder instead")
     act.add_argument("--write-split", action="store_true", help="(re)write evals/split.json for the dataset")
-    act.add_argument("--squad", type=Path, metavar="PATH",
-                     help="open-domain QA on a SQuAD-format file (SQuAD 1.1/2.0, FQuAD, PIAF) in its own index")
-    act.add_argument("--pubmedqa", type=Path, metavar="PATH",
-                     help="document QA on a PubMedQA file (one Markdown document per abstract) in its own index")
+    public = p.add_mutually_exclusive_group()
+    public.add_argument("--squad", type=Path, metavar="PATH",
+                        help="open-domain QA on a SQuAD-format file (SQuAD 1.1/2.0, FQuAD, PIAF) in its own index; "
+                             "with --check-baseline / --update-baseline: evals/baseline_public.json")
+    public.add_argument("--pubmedqa", type=Path, metavar="PATH",
+                        help="document QA on a PubMedQA file (one Markdown document per abstract) in its own index")
     p.add_argument("--holdout-frac", type=float, metavar="F",
                    help="--squad/--pubmedqa: share of the articles left out of the index, whose questions must be "
                         "refused (default 0.2)")
@@ -90,10 +92,10 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         settings = _settings(args)
-        if args.beir:
-            return _run_beir(args, settings)
         if args.squad or args.pubmedqa:
             return _run_public(args, settings)
+        if args.beir:
+            return _run_beir(args, settings)
         if args.write_split:
             return _write_split(args)
         if args.calibrate:
@@ -216,9 +218,18 @@ def _run_beir(args: argparse.Namespace, settings) -> int:
 
 
 def _run_public(args: argparse.Namespace, settings) -> int:
+    from evals.baseline import (
+        PUBLIC_BASELINE_FILE,
+        compare_public,
+        load_public_entry,
+        make_public_entry,
+        write_public_entry,
+    )
     from evals.opendomain import DEFAULT_HOLDOUT_FRAC, DEFAULT_SEED, run_qa
     from evals.report import format_qa, write_qa_report
 
+    if args.calibrate or args.beir or args.write_split:
+        raise ValueError("--squad/--pubmedqa cannot be combined with --calibrate, --beir or --write-split")
     if args.squad:
         from evals.squad import load_squad
 
@@ -229,6 +240,15 @@ def _run_public(args: argparse.Namespace, settings) -> int:
         ds = load_pubmedqa(args.pubmedqa)
     if args.mode or args.llm:
         settings = settings.model_copy(update={"answer_mode": args.mode or "llm", "llm": args.llm or settings.llm})
+    baseline_path = args.baseline or PUBLIC_BASELINE_FILE
+    entry = load_public_entry(ds.name, baseline_path) if args.check_baseline else None
+    if args.check_baseline and entry is None:
+        raise ValueError(f"{baseline_path} has no baseline for {ds.name!r}")
+    defaults = entry or {"holdout_frac": DEFAULT_HOLDOUT_FRAC, "seed": DEFAULT_SEED, "sample": None}
+    holdout = defaults["holdout_frac"] if args.holdout_frac is None else args.holdout_frac
+    seed = defaults["seed"] if args.seed is None else args.seed
+    sample = defaults["sample"] if args.sample is None else args.sample
+    k = args.k or (entry or {}).get("k")
     update, close = _progress(args, f"{ds.name} questions")
     stages: dict = {}
 
@@ -243,10 +263,8 @@ def _run_public(args: argparse.Namespace, settings) -> int:
         bar.update(done - bar.n)
 
     try:
-        results, records = run_qa(
-            settings, ds, holdout_frac=DEFAULT_HOLDOUT_FRAC if args.holdout_frac is None else args.holdout_frac,
-            seed=DEFAULT_SEED if args.seed is None else args.seed, sample=args.sample, k=args.k,
-            cache=args.cache, progress=update, ingest_progress=ingest_progress)
+        results, records = run_qa(settings, ds, holdout_frac=holdout, seed=seed, sample=sample, k=k,
+                                  cache=args.cache, progress=update, ingest_progress=ingest_progress)
     finally:
         close()
         for bar in stages.values():
@@ -255,6 +273,16 @@ def _run_public(args: argparse.Namespace, settings) -> int:
         paths = write_qa_report(results, records, args.out)
         print(f"wrote {paths['report']}", file=sys.stderr)
     print(json.dumps(results, ensure_ascii=False) if args.json else format_qa(results))
+    if args.update_baseline:
+        write_public_entry(ds.name, make_public_entry(results), baseline_path)
+        print(f"baseline of {ds.name} written to {baseline_path}", file=sys.stderr)
+    if entry is not None:
+        problems = compare_public(results, entry)
+        for line in problems:
+            print(f"REGRESSION: {line}", file=sys.stderr)
+        if problems:
+            return 1
+        print(f"baseline check passed ({baseline_path}, {ds.name})", file=sys.stderr)
     return 0
 
 
