@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from evals.baseline import PUBLIC_GATED, compare_public, load_public_entry, make_public_entry
-from evals.embed_cache import CachedEmbedder
+from evals.embed_cache import CACHE_FILE, CachedEmbedder
 from evals.opendomain import QADataset, QAItem, run_qa, select, summarize
 from evals.pubmedqa import load_pubmedqa
 from evals.qa_text import best_f1, contains_gold, detect_languages, fold, squad_normalize, token_f1
@@ -275,7 +275,7 @@ def test_tiny_squad_run_labels_every_passage_from_the_gold_spans(tiny_run):
         item = items[r["id"]]
         assert r["answerable"] == sel.answerable(item) and r["latency"] > 0
         for system, ranking in r["rankings"].items():
-            assert 0 < len(ranking) <= 10, system
+            assert len(ranking) <= 10 and (ranking or system == "bm25"), system  # BM25 may match no word
             for p in ranking:
                 assert p["source"] in sel.indexed
                 overlap = any(p["start"] < b and a < p["end"] for a, b in item.spans)
@@ -298,7 +298,7 @@ def test_tiny_squad_run_labels_every_passage_from_the_gold_spans(tiny_run):
 
 
 @pytest.mark.slow
-def test_rerun_reuses_the_index_and_a_rebuild_reuses_the_embeddings(tiny_run, real):
+def test_rerun_reuses_the_index_and_a_rebuild_reuses_the_embeddings(tiny_run, real, tmp_path):
     ds, cache, results, records, counting = tiny_run
     assert len(counting.chunks) == results["index"]["chunks"] and counting.words  # the first run embedded them
     again = Counting(real[1])
@@ -306,10 +306,13 @@ def test_rerun_reuses_the_index_and_a_rebuild_reuses_the_embeddings(tiny_run, re
     assert res2["index"]["dir"] == results["index"]["dir"] and res2["index"]["embedded"] == 0
     assert res2["index"]["cache_misses"] == 0 and not again.chunks and not again.words
     assert res2["systems"] == results["systems"]
-    # the index folder gone: rebuilt by run_ingest, every vector from the embedding cache
-    shutil.rmtree(results["index"]["dir"])
+    # no index (a new cache folder) but the embedding cache kept: rebuilt by run_ingest, no vector computed
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    shutil.copy(cache / CACHE_FILE, fresh / CACHE_FILE)
     third = Counting(real[1])
-    res3, _ = run_qa(real[0], ds, holdout_frac=0.2, seed=13, cache=cache, embedder=third)
+    res3, _ = run_qa(real[0], ds, holdout_frac=0.2, seed=13, cache=fresh, embedder=third)
+    assert res3["index"]["dir"] != results["index"]["dir"]
     assert res3["index"]["embedded"] == results["index"]["chunks"] and res3["index"]["cache_misses"] == 0
     assert not third.chunks and not third.words
     assert res3["systems"] == results["systems"]
@@ -347,7 +350,7 @@ def test_cli_json_and_report(real, tmp_path, capsys):
     entry = make_public_entry({**out, **{m: 1.0 for m in PUBLIC_GATED}, "false_refusal_rate": 0.0})
     (tmp_path / "high.json").write_text(json.dumps({"squad-tiny": entry}), encoding="utf-8")
     assert main([*args, "--check-baseline", "--baseline", str(tmp_path / "high.json")]) == 1
-    assert "REGRESSION: hit@1" in capsys.readouterr().err
+    assert "REGRESSION: f1 = " in capsys.readouterr().err  # extractive answers are sentences, not spans
     assert main(["eval", "--squad", str(tmp_path / "nope.json"), "--quiet"]) == 2
     assert "SQuAD file not found" in capsys.readouterr().err
 
