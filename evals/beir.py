@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.embed_cache import CACHE_FILE
+from evals.embed_cache import CACHE_FILE, vector_key
 from evals.metrics import evaluate, mean_of
 from ingest.embeddings import Embedder
 from ingest.settings import Settings
@@ -145,7 +145,7 @@ class BeirIndex:
         self.dir = self.cache_dir / f"{data.name}-{slug}"
         self.corpus_dir = self.cache_dir / "corpora" / f"{data.name}-{data.content_hash('')[:16]}"
         self.embeddings_file = self.cache_dir / "embeddings" / CACHE_FILE
-        self.model_key = f"{model}|beir"
+        self.model_key = vector_key(settings)
         self.sources = {f"{_safe_id(doc_id)}/{DOC_FILE}": doc_id for doc_id in data.corpus}
         if len(self.sources) != len(data.corpus):
             raise ValueError(f"{data.path}: document ids collide once made file-safe")

@@ -19,7 +19,15 @@ from pathlib import Path
 import numpy as np
 
 CACHE_FILE = "embeddings.sqlite"
+SAME_VECTORS = ("auto", "torch", "onnx")  # backends computing the same fp32 vectors of a model (shared entries)
 _SQL_BATCH = 500  # keys per SELECT (SQLite's variable limit is far above)
+
+
+def vector_key(settings) -> str:
+    """What identifies the vectors of a text: the model, and the backend unless it computes the same fp32
+    vectors as the others (``onnx-int8`` and any other backend get their own entries)."""
+    backend = settings.embedding_backend
+    return settings.embedding_model + ("" if backend in SAME_VECTORS else f"|{backend}")
 
 
 def _pack(arr: np.ndarray) -> bytes:
@@ -47,7 +55,7 @@ class CachedEmbedder:
 
     @classmethod
     def for_settings(cls, inner, settings, cache_dir: Path) -> CachedEmbedder:
-        return cls(inner, cache_dir, f"{settings.embedding_model}|{settings.embedding_backend}")
+        return cls(inner, cache_dir, vector_key(settings))
 
     def __getattr__(self, name: str):
         return getattr(self.inner, name)
