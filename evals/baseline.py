@@ -40,8 +40,55 @@ def compare(results: dict, baseline: dict) -> list[str]:
     for key in ("split", "mode", "k"):
         if results.get(key) != baseline.get(key):
             problems.append(f"not comparable: {key} is {results.get(key)!r}, the baseline's is {baseline.get(key)!r}")
+    return problems + _below(results, baseline, baseline.get("gated", GATED))
+
+
+# -- the public QA samples (``uca eval --squad/--pubmedqa ... --check-baseline``), one entry per dataset name
+PUBLIC_BASELINE_FILE = Path(__file__).resolve().parent / "baseline_public.json"
+PUBLIC_GATED = ("hit@1", "hit@5", "mrr@10", "doc_hit@1", "answer_contains_gold", "f1", "cites_gold_document",
+                "false_refusal_rate", "refusal_accuracy")
+PUBLIC_RUN_KEYS = ("sample", "seed", "holdout_frac", "k", "mode")  # what makes two runs comparable
+
+
+def make_public_entry(results: dict, tolerance: float = TOLERANCE) -> dict:
+    """The baseline entry of a public QA run (``--update-baseline`` with ``--squad``/``--pubmedqa``)."""
+    return {
+        **{k: results[k] for k in PUBLIC_RUN_KEYS}, "file": Path(results["path"]).name,
+        "file_sha256": results["file_sha256"], "embedding_model": results["embedding_model"],
+        "date": results["date"][:10], "tolerance": tolerance, "gated": list(PUBLIC_GATED),
+        "metrics": {m: results.get(m) for m in PUBLIC_GATED},
+        "baselines": {s: results["systems"][s] for s in ("bm25", "dense")},  # recorded, not gated
+        "note": "updated deliberately with `uca eval --squad/--pubmedqa PATH --sample N --update-baseline`",
+    }
+
+
+def load_public_entry(name: str, path: Path = PUBLIC_BASELINE_FILE) -> dict | None:
+    path = Path(path)
+    if not path.exists():
+        return None
+    return load_baseline(path).get(name)
+
+
+def write_public_entry(name: str, entry: dict, path: Path = PUBLIC_BASELINE_FILE) -> None:
+    path = Path(path)
+    data = load_baseline(path) if path.exists() else {}
+    data[name] = entry
+    write_baseline(dict(sorted(data.items())), path)
+
+
+def compare_public(results: dict, entry: dict) -> list[str]:
+    """Regressions of a public QA run against its baseline entry (same rules as :func:`compare`)."""
+    problems = [f"not comparable: {k} is {results.get(k)!r}, the baseline's is {entry.get(k)!r}"
+                for k in PUBLIC_RUN_KEYS if results.get(k) != entry.get(k)]
+    if entry.get("file_sha256") and results.get("file_sha256") != entry["file_sha256"]:
+        problems.append("not comparable: the dataset file differs from the one the baseline was measured on")
+    return problems + _below(results, entry, entry.get("gated", PUBLIC_GATED))
+
+
+def _below(results: dict, baseline: dict, gated) -> list[str]:
+    problems = []
     tol = float(baseline.get("tolerance", TOLERANCE))
-    for metric in baseline.get("gated", GATED):
+    for metric in gated:
         base, value = baseline["metrics"].get(metric), results.get(metric)
         if base is None:
             continue

@@ -1,10 +1,12 @@
 """BEIR-format benchmarks (e.g. SciFact): dense, BM25 and fused retrieval of the assistant, scored with pytrec_eval.
 
-The BEIR corpus gets its own index, never the chat index: one passage per document (title + text), vectors in
-Chroma, BM25 with :func:`ingest.lexical.build_bm25`, and the manifest that :class:`assistant.retrieval.Retriever`
-reads, so the three runs are exactly the assistant's ``dense``, ``lexical`` and fused ``retrieve``.
-The index lives under ``<cache>/<dataset>-<model>`` and the document embeddings in
-``<cache>/embeddings/<model>-<hash>.npy`` (hash of the model name and the corpus), so a rerun re-embeds nothing.
+The BEIR corpus gets its own index, never the chat index, built by the ingest pipeline
+(:func:`ingest.pipeline.run_ingest`) from a corpus folder of one file per document (title + text, one chunk
+each), so the three runs are exactly the assistant's ``dense``, ``lexical`` and fused ``retrieve`` on an index
+like the product's. The index lives under ``<cache>/<dataset>-<model>``, the corpus files under
+``<cache>/corpora/``, and the document vectors in the embedding cache ``<cache>/embeddings/``
+(:mod:`evals.embed_cache`, keyed by model and text): a rerun finds the index current and embeds nothing, and a
+rebuild (changed corpus, deleted index) embeds only documents it has never seen.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
+from evals.embed_cache import CACHE_FILE, vector_key
 from evals.metrics import evaluate, mean_of
 from ingest.embeddings import Embedder
 from ingest.settings import Settings
 
-COLLECTION = "beir"
+DOC_FILE = "document.md"  # every document's file name (its folder is the document id)
+MAX_CHUNK = 20_000  # the largest chunk size Settings allows: one chunk per abstract
+_SAFE = re.compile(r"[A-Za-z0-9._-]{1,100}")
 MEASURES = ("ndcg@10", "recall@100")
 DEPTH = 100
 # Published nDCG@10 on the BEIR test split, for orientation (BEIR paper; MTEB leaderboard).
@@ -101,25 +106,64 @@ def model_slug(model: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", model).strip("_") or "model"
 
 
+class _ChunkVectorsOnly:
+    """What the BEIR ingest needs from an embedder: chunk vectors (through the embedding cache) and queries.
+
+    It has no ``encode_with_spans`` / ``encode_words``, so ``run_ingest`` stores no sentence or word vectors:
+    retrieval is all a BEIR run measures."""
+
+    def __init__(self, cached) -> None:
+        self.cached = cached
+
+    def encode(self, texts, progress=None, show_progress_bar: bool = False) -> np.ndarray:
+        return self.cached.encode(texts, progress=progress)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.cached.inner.encode_query(text)
+
+    def dimension(self) -> int:
+        return self.cached.inner.dimension()
+
+    @property
+    def loaded(self) -> bool:
+        return self.cached.inner.loaded
+
+
 class BeirIndex:
-    """The cached index of one BEIR corpus for one embedding model."""
+    """The cached index of one BEIR corpus for one embedding model, built by :func:`ingest.pipeline.run_ingest`.
+
+    Each document is one Markdown file ``<corpus>/<id>/document.md`` holding its title and text (one chunk:
+    the chunk size is the largest the settings allow); the constant file name makes the loader's title the same
+    word for every document, so it weighs nothing in BM25."""
 
     def __init__(self, settings: Settings, data: BeirData, cache_dir: Path) -> None:
         self.data = data
         self.cache_dir = Path(cache_dir).expanduser().resolve()
-        # int8 vectors (UCA_EMBEDDING_BACKEND=onnx-int8) differ from fp32 ones: they get their own cache
+        # int8 vectors (UCA_EMBEDDING_BACKEND=onnx-int8) differ from fp32 ones: they get their own index
         model = settings.embedding_model + ("|int8" if settings.embedding_backend == "onnx-int8" else "")
-        self.hash = data.content_hash(model)
         slug = model_slug(model)
         self.dir = self.cache_dir / f"{data.name}-{slug}"
-        self.embeddings_file = self.cache_dir / "embeddings" / f"{slug}-{self.hash[:20]}.npy"
-        # its own index folder, always embedded Chroma, and no near-duplicate removal (every document counts)
+        self.corpus_dir = self.cache_dir / "corpora" / f"{data.name}-{data.content_hash('')[:16]}"
+        self.embeddings_file = self.cache_dir / "embeddings" / CACHE_FILE
+        self.model_key = vector_key(settings)
+        self.sources = {f"{_safe_id(doc_id)}/{DOC_FILE}": doc_id for doc_id in data.corpus}
+        if len(self.sources) != len(data.corpus):
+            raise ValueError(f"{data.path}: document ids collide once made file-safe")
+        # its own index folder, always embedded Chroma, one chunk a document, no near-duplicate removal
         self.settings = settings.model_copy(update={
-            "index_dir": self.dir, "corpus_dir": data.path, "chroma_url": None, "dedup_threshold": 1.0,
-        })
+            "index_dir": self.dir, "corpus_dir": self.corpus_dir, "chroma_url": None, "dedup_threshold": 1.0,
+            "chunk_size": MAX_CHUNK, "chunk_overlap": 0})
+
+    def documents(self) -> dict[str, str]:
+        """The files of the corpus folder: ``{source: text}``."""
+        out = {}
+        for source, doc_id in self.sources.items():
+            title, text = self.data.corpus[doc_id]
+            out[source] = f"{title}\n\n{text}\n" if title else f"{text}\n"
+        return out
 
     def is_current(self) -> bool:
-        """The index exists, finished, and was built from this corpus with this model."""
+        """The index exists, finished, and holds exactly this corpus (same files, same contents)."""
         from ingest.index import MANIFEST_FILE, Manifest
 
         path = self.dir / MANIFEST_FILE
@@ -127,88 +171,64 @@ class BeirIndex:
             return False
         manifest = Manifest(path)
         try:
-            meta = manifest.meta()
-            return meta.get("beir_hash") == self.hash and "generation" in meta and \
-                manifest.count_chunks() == len(self.data.corpus)
+            if "generation" not in manifest.meta() or manifest.meta().get("dirty") == "1":
+                return False
+            docs = manifest.documents()
         finally:
             manifest.close()
-
-    def embeddings(self, embedder: Embedder, progress: Progress | None = None) -> tuple[np.ndarray, bool]:
-        """Document vectors from the ``.npy`` cache, or computed and cached; and whether they were computed."""
-        n = len(self.data.corpus)
-        if self.embeddings_file.exists():
-            vecs = np.load(self.embeddings_file)
-            if vecs.shape[0] == n:
-                return vecs, False
-        texts = [self.data.doc_text(d) for d in self.data.corpus]
-        vecs = embedder.encode(texts, progress=(lambda d, t: progress("embedding", d, t)) if progress else None)
-        self.embeddings_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.embeddings_file.with_name(self.embeddings_file.stem + ".tmp.npy")
-        np.save(tmp, vecs)
-        tmp.replace(self.embeddings_file)
-        return vecs, True
+        want = self.documents()
+        return set(docs) == set(want) and all(
+            docs[s].content_hash == hashlib.sha256(t.encode()).hexdigest() for s, t in want.items())
 
     def ensure(self, embedder: Embedder, progress: Progress | None = None) -> dict:
-        """Build the index unless current: ``{"reused", "embedded", "seconds"}``."""
-        from ingest.index import (
-            MANIFEST_FILE,
-            DocumentEntry,
-            Manifest,
-            StoredChunk,
-            chroma_client,
-            get_collection,
-            index_config,
-        )
-        from ingest.lexical import build_bm25
-        from ingest.pipeline import acquire_lock
+        """Bring the index in step with the corpus (``run_ingest``, incremental): ``{"reused", "embedded"
+        (documents the model embedded), "stored" (vectors written), "seconds"}``."""
+        from evals.embed_cache import CachedEmbedder
+        from evals.opendomain import write_corpus
+        from ingest.index import IndexMismatch
+        from ingest.pipeline import run_ingest
 
         t0 = time.perf_counter()
-        if self.is_current():
-            return {"reused": True, "embedded": 0, "seconds": round(time.perf_counter() - t0, 3)}
-        lock = acquire_lock(self.dir)
+        reused = self.is_current()
+        docs = self.documents()
+        folders = {s.split("/", 1)[0] for s in docs}
+        self.corpus_dir.mkdir(parents=True, exist_ok=True)
+        for d in self.corpus_dir.iterdir():
+            if d.is_dir() and d.name not in folders:
+                shutil.rmtree(d)
+        for folder in folders:
+            write_corpus(self.corpus_dir / folder, {DOC_FILE: docs[f"{folder}/{DOC_FILE}"]})
+        cached = CachedEmbedder(embedder, self.embeddings_file.parent, self.model_key)
+        ingest_progress = (lambda stage, d, t: progress(stage, d, t)) if progress else None
+        try:
+            try:
+                report = run_ingest(self.settings, embedder=_ChunkVectorsOnly(cached), progress=ingest_progress)
+            except IndexMismatch:  # built by an older version or other settings: rebuild (vectors are cached)
+                report = run_ingest(self.settings, full=True, embedder=_ChunkVectorsOnly(cached),
+                                    progress=ingest_progress)
+        finally:
+            cached.close()
+        if report.skipped:
+            raise ValueError(f"ingest skipped BEIR documents: {report.skipped[:3]}")
+        return {"reused": reused and report.embedded == 0, "embedded": cached.misses, "stored": report.embedded,
+                "seconds": round(time.perf_counter() - t0, 3)}
+
+    def doc_ids(self) -> dict[str, str]:
+        """Chunk id -> BEIR document id, for every committed chunk."""
+        from ingest.index import MANIFEST_FILE, Manifest
+
         manifest = Manifest(self.dir / MANIFEST_FILE)
         try:
-            generation = int(manifest.get("generation", "0") or 0) + 1
-            manifest.set_meta({"beir_hash": "building"})  # not current until the commit below
-            vecs, computed = self.embeddings(embedder, progress)
-            ids = list(self.data.corpus)
-            client = chroma_client(self.settings)
-            name = f"{COLLECTION}-{self.hash[:16]}"
-            existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-            if name in existing:  # left by an unfinished build
-                client.delete_collection(name)
-            collection = get_collection(client, name, create=True)
-            batch = max(1, min(client.get_max_batch_size(), 2000))
-            for i in range(0, len(ids), batch):
-                collection.upsert(ids=ids[i : i + batch], embeddings=vecs[i : i + batch])
-                if progress:
-                    progress("vectors", min(i + batch, len(ids)), len(ids))
-            bm25_dir = self.dir / "bm25" / f"g{generation}"
-            if bm25_dir.exists():
-                shutil.rmtree(bm25_dir)
-            build_bm25(ids, [f"{t}\n{x}" for t, x in self.data.corpus.values()], bm25_dir)
-            docs, chunks = [], {}
-            for doc_id, (title, text) in self.data.corpus.items():
-                digest = hashlib.sha256(text.encode()).hexdigest()
-                docs.append(DocumentEntry(doc_id, digest, len(text), 0, title, "beir", (doc_id,)))
-                chunks[doc_id] = [StoredChunk(doc_id, doc_id, title, "", 0, len(text), 0, digest, text)]
-            meta = dict(index_config(self.settings))
-            meta.update({"generation": str(generation), "collection": name, "beir_hash": self.hash,
-                         "bm25_dir": bm25_dir.relative_to(self.dir).as_posix(), "documents": str(len(ids)),
-                         "chunks": str(len(ids)), "dimension": str(vecs.shape[1]),
-                         "last_ingest": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-            manifest.commit(docs, [], chunks, meta, replace_all=True)
-            for old in existing - {name}:  # earlier corpora's vectors and BM25 directories
-                if old.startswith(COLLECTION + "-"):
-                    client.delete_collection(old)
-            for d in (self.dir / "bm25").iterdir():
-                if d != bm25_dir:
-                    shutil.rmtree(d, ignore_errors=True)
+            return {c.id: self.sources[c.source] for c in manifest.chunks() if c.source in self.sources}
         finally:
             manifest.close()
-            lock.release()
-        return {"reused": False, "embedded": len(ids) if computed else 0,
-                "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _safe_id(doc_id: str) -> str:
+    """A document id as a folder name: kept when file-safe, else a slug plus a hash of the id."""
+    if _SAFE.fullmatch(doc_id) and not doc_id.startswith("."):
+        return doc_id
+    return f"{re.sub(r'[^A-Za-z0-9_-]+', '_', doc_id)[:40]}-{hashlib.sha1(doc_id.encode()).hexdigest()[:10]}"
 
 
 class _QueryVectors:
@@ -240,15 +260,21 @@ def fusion_of(settings: Settings) -> dict:
             "bm25_weight": settings.bm25_weight}
 
 
-def _runs(retriever, queries: dict[str, str], systems: tuple[str, ...]) -> dict[str, dict[str, list[str]]]:
+def _runs(retriever, queries: dict[str, str], systems: tuple[str, ...], doc_of: dict[str, str]
+          ) -> dict[str, dict[str, list[str]]]:
+    """Document rankings (chunk ids mapped to document ids, first occurrence kept) per system and query."""
     out: dict[str, dict[str, list[str]]] = {s: {} for s in systems}
+
+    def docs(chunk_ids) -> list[str]:
+        return list(dict.fromkeys(doc_of[c] for c in chunk_ids if c in doc_of))
+
     for qid, text in queries.items():
         if "dense" in systems:
-            out["dense"][qid] = [d for d, _ in retriever.dense(text, DEPTH)]
+            out["dense"][qid] = docs(d for d, _ in retriever.dense(text, DEPTH))
         if "bm25" in systems:
-            out["bm25"][qid] = [d for d, _ in retriever.lexical(text, DEPTH)]
+            out["bm25"][qid] = docs(d for d, _ in retriever.lexical(text, DEPTH))
         if "fused" in systems:
-            out["fused"][qid] = [p.id for p in retriever.retrieve(text, k=DEPTH)]
+            out["fused"][qid] = docs(p.id for p in retriever.retrieve(text, k=DEPTH))
     return out
 
 
@@ -289,7 +315,8 @@ def run_beir(settings: Settings, path: Path, cache_dir: Path, tune: bool = False
     t1 = time.perf_counter()
     vectors.prime(list(queries.values()))
     retriever = Retriever(index.settings, vectors)
-    runs = _runs(retriever, queries, ("dense", "bm25", "fused"))
+    doc_of = index.doc_ids()
+    runs = _runs(retriever, queries, ("dense", "bm25", "fused"), doc_of)
     query_seconds = time.perf_counter() - t1
     result: dict = {
         "dataset": data.name, "path": str(data.path), "model": settings.embedding_model,
@@ -304,11 +331,11 @@ def run_beir(settings: Settings, path: Path, cache_dir: Path, tune: bool = False
         trials = []
         for grid in TUNE_GRID:
             s = index.settings.model_copy(update=grid)
-            fused = _runs(Retriever(s, vectors), {q: queries[q] for q in tune_q}, ("fused",))
+            fused = _runs(Retriever(s, vectors), {q: queries[q] for q in tune_q}, ("fused",), doc_of)
             trials.append((_scores(data.qrels, fused, tune_q)["fused"]["ndcg@10"], grid))
         best_score, best = max(trials, key=lambda t: t[0])
         tuned_settings = index.settings.model_copy(update=best)
-        tuned_runs = _runs(Retriever(tuned_settings, vectors), queries, ("fused",))
+        tuned_runs = _runs(Retriever(tuned_settings, vectors), queries, ("fused",), doc_of)
         result.update({
             "tuned": True,
             "tuning": {"seed": 13, "tune_queries": len(tune_q), "held_out_queries": len(held_q),

@@ -1,5 +1,5 @@
-"""``uca eval``: retrieval and answer quality on the labelled Unicancer set, calibration, the regression gate, and
-BEIR benchmarks (``--beir PATH``)."""
+"""``uca eval``: retrieval and answer quality on the labelled Unicancer set, calibration, the regression gate,
+BEIR benchmarks (``--beir PATH``) and public QA sets (``--squad PATH``, ``--pubmedqa PATH``)."""
 
 from __future__ import annotations
 
@@ -33,13 +33,28 @@ def register(sub) -> None:
     act.add_argument("--update-baseline", action="store_true", help="rewrite the baseline with this run's figures")
     act.add_argument("--beir", type=Path, metavar="PATH", help="run a BEIR-format benchmark folder instead")
     act.add_argument("--write-split", action="store_true", help="(re)write evals/split.json for the dataset")
+    public = p.add_mutually_exclusive_group()
+    public.add_argument("--squad", type=Path, metavar="PATH",
+                        help="open-domain QA on a SQuAD-format file (SQuAD 1.1/2.0, FQuAD, PIAF) in its own index; "
+                             "with --check-baseline / --update-baseline: evals/baseline_public.json")
+    public.add_argument("--pubmedqa", type=Path, metavar="PATH",
+                        help="document QA on a PubMedQA file (one Markdown document per abstract) in its own index")
+    p.add_argument("--holdout-frac", type=float, metavar="F",
+                   help="--squad/--pubmedqa: share of the articles left out of the index, whose questions must be "
+                        "refused (default 0.2)")
+    p.add_argument("--seed", type=int, metavar="S", help="--squad/--pubmedqa: seed of the holdout and sample "
+                                                         "(default 13)")
+    p.add_argument("--sample", type=int, metavar="N",
+                   help="--squad/--pubmedqa: ask N seeded questions and index only their articles (default: all)")
     p.add_argument("--thresholds-out", type=Path, metavar="FILE",
                    help="where --calibrate writes (default: UCA_THRESHOLDS_FILE or assistant/calibration.json)")
     p.add_argument("--max-false-refusal", type=float, metavar="RATE",
                    help="--calibrate: only thresholds refusing at most this share of answerable questions "
                         "(default 0.05, the product's target; 1 lifts the cap)")
     p.add_argument("--baseline", type=Path, metavar="FILE", help="baseline file (default: evals/baseline.json)")
-    p.add_argument("--cache", type=Path, metavar="DIR", help="BEIR index cache (default: UCA_BEIR_CACHE_DIR)")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="index cache of --beir (default: UCA_BEIR_CACHE_DIR) or --squad/--pubmedqa (default: "
+                        "UCA_CACHE_DIR/evals)")
     p.add_argument("--tune", action="store_true",
                    help="BEIR: tune the fusion on a seeded half of the queries, report on the other half")
     p.set_defaults(func=run)
@@ -77,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         settings = _settings(args)
+        if args.squad or args.pubmedqa:
+            return _run_public(args, settings)
         if args.beir:
             return _run_beir(args, settings)
         if args.write_split:
@@ -197,6 +214,75 @@ def _run_beir(args: argparse.Namespace, settings) -> int:
         (args.out / "beir.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         (args.out / "beir.txt").write_text(format_beir(result) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False) if args.json else format_beir(result))
+    return 0
+
+
+def _run_public(args: argparse.Namespace, settings) -> int:
+    from evals.baseline import (
+        PUBLIC_BASELINE_FILE,
+        compare_public,
+        load_public_entry,
+        make_public_entry,
+        write_public_entry,
+    )
+    from evals.opendomain import DEFAULT_HOLDOUT_FRAC, DEFAULT_SEED, run_qa
+    from evals.report import format_qa, write_qa_report
+
+    if args.calibrate or args.beir or args.write_split:
+        raise ValueError("--squad/--pubmedqa cannot be combined with --calibrate, --beir or --write-split")
+    if args.squad:
+        from evals.squad import load_squad
+
+        ds = load_squad(args.squad)
+    else:
+        from evals.pubmedqa import load_pubmedqa
+
+        ds = load_pubmedqa(args.pubmedqa)
+    if args.mode or args.llm:
+        settings = settings.model_copy(update={"answer_mode": args.mode or "llm", "llm": args.llm or settings.llm})
+    baseline_path = args.baseline or PUBLIC_BASELINE_FILE
+    entry = load_public_entry(ds.name, baseline_path) if args.check_baseline else None
+    if args.check_baseline and entry is None:
+        raise ValueError(f"{baseline_path} has no baseline for {ds.name!r}")
+    defaults = entry or {"holdout_frac": DEFAULT_HOLDOUT_FRAC, "seed": DEFAULT_SEED, "sample": None}
+    holdout = defaults["holdout_frac"] if args.holdout_frac is None else args.holdout_frac
+    seed = defaults["seed"] if args.seed is None else args.seed
+    sample = defaults["sample"] if args.sample is None else args.sample
+    k = args.k or (entry or {}).get("k")
+    update, close = _progress(args, f"{ds.name} questions")
+    stages: dict = {}
+
+    def ingest_progress(stage: str, done: int, total: int) -> None:
+        if args.quiet:
+            return
+        from tqdm import tqdm
+
+        bar = stages.get(stage) or stages.setdefault(stage, tqdm(total=total, desc=f"index: {stage}",
+                                                                  file=sys.stderr, leave=False))
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        results, records = run_qa(settings, ds, holdout_frac=holdout, seed=seed, sample=sample, k=k,
+                                  cache=args.cache, progress=update, ingest_progress=ingest_progress)
+    finally:
+        close()
+        for bar in stages.values():
+            bar.close()
+    if args.out:
+        paths = write_qa_report(results, records, args.out)
+        print(f"wrote {paths['report']}", file=sys.stderr)
+    print(json.dumps(results, ensure_ascii=False) if args.json else format_qa(results))
+    if args.update_baseline:
+        write_public_entry(ds.name, make_public_entry(results), baseline_path)
+        print(f"baseline of {ds.name} written to {baseline_path}", file=sys.stderr)
+    if entry is not None:
+        problems = compare_public(results, entry)
+        for line in problems:
+            print(f"REGRESSION: {line}", file=sys.stderr)
+        if problems:
+            return 1
+        print(f"baseline check passed ({baseline_path}, {ds.name})", file=sys.stderr)
     return 0
 
 
