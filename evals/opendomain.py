@@ -219,8 +219,10 @@ def ask_all(bot, ds: QADataset, selection: Selection, langs: dict[str, str], k: 
             answer, error = None, str(exc)
         latency = time.perf_counter() - t0
         query = answer.query if answer is not None and answer.query else item.question
+        dense_q = answer.dense_query if answer is not None and answer.dense_query else query
+        lexical_q = answer.lexical_query if answer is not None and answer.lexical_query else dense_q
         runs = {
-            "ours": [p.id for p in retriever.retrieve(query, k=DEPTH)],
+            "ours": [p.id for p in retriever.retrieve(dense_q, k=DEPTH, lexical_query=lexical_q)],
             "bm25": [cid for cid, _ in retriever.lexical(item.question, DEPTH)],
             "dense": [cid for cid, _ in retriever.dense(item.question, DEPTH)],
         }

@@ -2,7 +2,7 @@
 question's language.
 
 SQuAD normalisation (the official ``evaluate-v2.0.py``): lower case, punctuation removed, articles removed,
-whitespace collapsed; the articles follow the answer's language (:data:`ARTICLES`, English ones for an
+whitespace collapsed; the articles follow the answer's language (each language module's ``articles``, English ones for an
 unknown language); French elided articles (``l'``, ``d'``) are removed before the punctuation goes.
 """
 
@@ -13,24 +13,23 @@ import string
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import cache
 
-# Articles stripped by the SQuAD normalisation, per language; ``elided``: forms written with an apostrophe
-# (French ``l'avion``), removed first. FQuAD's and PIAF's evaluations strip the French articles the same way.
-ARTICLES: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"articles": ("a", "an", "the"), "elided": ()},
-    "fr": {"articles": ("le", "la", "les", "un", "une", "des", "du", "au", "aux"), "elided": ("l", "d")},
-}
-FALLBACK_LANGUAGE = "en"  # the official SQuAD script's articles, for a language without an entry
+FALLBACK_LANGUAGE = "en"  # the official SQuAD script's articles, for a language without a module
 UNKNOWN_LANGUAGE = "und"  # ISO 639 "undetermined"
-DETECTED_LANGUAGES = ("en", "fr")  # the languages question detection chooses among (the product's)
 _PUNCT = frozenset(string.punctuation) | {"\u2019", "\u2018", "\u201c", "\u201d", "\u00ab", "\u00bb", "\u2013",
                                           "\u2014", "\u2026"}
 _APOSTROPHES = "'\u2019"
 
 
 def _articles(lang: str) -> dict[str, tuple[str, ...]]:
-    return ARTICLES.get(lang) or ARTICLES[FALLBACK_LANGUAGE]
+    """The articles the normalisation strips (from the language's module, ``common.lang``)."""
+    from common.lang import get
+
+    try:
+        language = get(lang)
+    except ValueError:
+        language = get(FALLBACK_LANGUAGE)
+    return {"articles": language.articles, "elided": language.elided_articles}
 
 
 def squad_normalize(text: str, lang: str = FALLBACK_LANGUAGE) -> str:
@@ -76,21 +75,11 @@ def contains_gold(answer: str, golds: Iterable[str]) -> bool:
     return any(g and f" {g} " in hay for g in (fold(x) for x in golds))
 
 
-@cache
-def _detector():
-    """The lingua detector over :data:`DETECTED_LANGUAGES` (built once; its models ship with the package)."""
-    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
-
-    langs = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in DETECTED_LANGUAGES]
-    return LanguageDetectorBuilder.from_languages(*langs).build()
-
-
 def detect_languages(texts: Sequence[str]) -> list[str]:
-    """ISO 639-1 code of each text among :data:`DETECTED_LANGUAGES` (``und`` when undecided)."""
-    if not texts:
-        return []
-    found = _detector().detect_languages_in_parallel_of(list(texts))
-    return [lang.iso_code_639_1.name.lower() if lang is not None else UNKNOWN_LANGUAGE for lang in found]
+    """ISO 639-1 code of each text, detected as the product detects a question's language (``und``: empty)."""
+    from common.lang import detect
+
+    return [detect(t) if t.strip() else UNKNOWN_LANGUAGE for t in texts]
 
 
 def majority(langs: Iterable[str]) -> str:

@@ -73,6 +73,10 @@ class Language:
     marker_letters: str = ""  # letters typical of the language ("é", "ç"): with a marker word, enough to tell
     elisions: tuple[str, ...] = ()  # regex fragments of elided prefixes without the apostrophe: "l", "qu"
 
+    # evaluation: articles the SQuAD answer normalisation strips, and those written elided ("l'avion")
+    articles: tuple[str, ...] = ()
+    elided_articles: tuple[str, ...] = ()
+
     # what the assistant says in this language
     texts: dict[str, str] = field(default_factory=dict)  # refusal, greeting, thanks, bye, help
 

@@ -78,6 +78,8 @@ LANGUAGE = Language(
         "help": ("what can you do", "what do you do", "who are you", "what are you", "help", "how does this work"),
     },
     greeting_addressees=("there", "everyone", "all"),
+    articles=("a", "an", "the"),
+    elided_articles=(),
     texts={
         "refusal": "The documents do not cover this question, so I cannot answer it from them.",
         "greeting": "Hello! I answer questions about Unicancer's international work from its documents, "

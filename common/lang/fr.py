@@ -142,6 +142,8 @@ LANGUAGE = Language(
     ),
     marker_letters="àâçéèêëîïôûùüÿœ",
     elisions=("l", "d", "qu", "s", "c", "j", "n", "m", "t", "jusqu", "lorsqu", "puisqu"),
+    articles=("le", "la", "les", "un", "une", "des", "du", "au", "aux"),
+    elided_articles=("l", "d"),
     texts={
         "refusal": "Les documents ne traitent pas cette question : je ne peux donc pas y répondre à partir d'eux.",
         "greeting": "Bonjour ! Je réponds aux questions sur l'action internationale d'Unicancer à partir de ses "
