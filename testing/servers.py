@@ -6,6 +6,7 @@ Each server is started here, waited for over HTTP, and stopped here (its own pro
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -53,8 +54,6 @@ def log_tail(log: Path | None, n: int = TAIL) -> str:
 def stop_process_group(proc: subprocess.Popen, sig: int = signal.SIGTERM, grace: float = STOP_GRACE) -> None:
     """``sig`` to the process group that ``proc`` leads (started with ``start_new_session``), SIGKILL if it
     lingers past ``grace`` seconds."""
-    import os
-
     if proc.poll() is not None:
         return
     os.killpg(proc.pid, sig)
