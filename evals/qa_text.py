@@ -2,8 +2,8 @@
 question's language.
 
 SQuAD normalisation (the official ``evaluate-v2.0.py``): lower case, punctuation removed, articles removed,
-whitespace collapsed; the articles follow the answer's language (each language module's ``articles``, English ones for an
-unknown language); French elided articles (``l'``, ``d'``) are removed before the punctuation goes.
+whitespace collapsed; the articles follow the answer's language (each language module's ``articles``, English
+ones for an unknown language); French elided articles (``l'``, ``d'``) are removed before the punctuation goes.
 """
 
 from __future__ import annotations
