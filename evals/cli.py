@@ -28,6 +28,9 @@ def register(sub) -> None:
     act = p.add_mutually_exclusive_group()
     act.add_argument("--calibrate", action="store_true",
                      help="fit the refusal and citation-support thresholds on the calibration split and write them")
+    act.add_argument("--calibrate-refusal", action="store_true",
+                     help="fit the refusal model on the Unicancer calibration split and halves of public QA sets "
+                          "(--public), check it on their other halves, and write it into the thresholds file")
     act.add_argument("--check-baseline", action="store_true",
                      help="fail (exit 1) when a gated metric falls below the committed baseline minus its tolerance")
     act.add_argument("--update-baseline", action="store_true", help="rewrite the baseline with this run's figures")
@@ -51,6 +54,9 @@ def register(sub) -> None:
     p.add_argument("--max-false-refusal", type=float, metavar="RATE",
                    help="--calibrate: only thresholds refusing at most this share of answerable questions "
                         "(default 0.05, the product's target; 1 lifts the cap)")
+    p.add_argument("--public", action="append", metavar="KIND:PATH",
+                   help="--calibrate-refusal: squad:PATH or pubmedqa:PATH, repeatable (default: the shared PIAF "
+                        "and PubMedQA dev sets beside the repository)")
     p.add_argument("--baseline", type=Path, metavar="FILE", help="baseline file (default: evals/baseline.json)")
     p.add_argument("--cache", type=Path, metavar="DIR",
                    help="index cache of --beir (default: UCA_BEIR_CACHE_DIR) or --squad/--pubmedqa (default: "
@@ -100,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
             return _write_split(args)
         if args.calibrate:
             return _calibrate(args, settings)
+        if args.calibrate_refusal:
+            return _calibrate_refusal(args, settings)
         return _evaluate(args, settings)
     except (IndexError_, IngestLocked, FileNotFoundError, ValueError) as exc:
         print(f"uca eval: error: {exc}", file=sys.stderr)
@@ -177,6 +185,33 @@ def _calibrate(args: argparse.Namespace, settings) -> int:
     print(f"  support_cos {thresholds['support_cos']}, support_lex {thresholds['support_lex']}: accuracy "
           f"{sup['accuracy']} on {sup['pairs']} pairs ({sup['positives']} positive), false supports "
           f"{sup['false_support_rate']}, missed {sup['missed_support_rate']}")
+    return 0
+
+
+def _calibrate_refusal(args: argparse.Namespace, settings) -> int:
+    from evals.calibrate import default_thresholds_path, write_thresholds
+    from evals.refusal_calibrate import CALIBRATION_SEED, SAMPLE, calibrate_refusal, default_public, load_public
+    from evals.refusal_fit import MAX_FALSE_REFUSAL
+
+    specs = args.public or default_public()
+    public = [load_public(spec) for spec in specs]
+    ctx = _context(args, settings)
+    cap = MAX_FALSE_REFUSAL if args.max_false_refusal is None else args.max_false_refusal
+    log = (lambda msg: None) if args.json or args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    model = calibrate_refusal(ctx, public, sample=args.sample or SAMPLE, seed=args.seed or CALIBRATION_SEED,
+                              cache=args.cache, max_false_refusal=cap, log=log)
+    path = args.thresholds_out or settings.thresholds_file or default_thresholds_path()
+    thresholds = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).exists() else {}
+    thresholds["refusal_model"] = model
+    write_thresholds(thresholds, path)
+    if args.json:
+        print(json.dumps({"refusal_model": model, "written_to": str(path)}, ensure_ascii=False))
+        return 0
+    print(f"refusal model written to {path} (threshold {model['threshold']})")
+    for title, figures in (("fitted on", model["fitted_on"]["corpora"]), ("checked on", model["checked_on"])):
+        for corpus, f in figures.items():
+            print(f"  {title} {corpus}: refusal accuracy {f['refusal_accuracy']}, false refusals "
+                  f"{f['false_refusal_rate']} ({f['answerable']} answerable, {f['unanswerable']} unanswerable)")
     return 0
 
 
