@@ -202,14 +202,15 @@ def _load_and_chunk(path: Path, source: str, limits: LoadLimits, size: int, over
 
 
 def _link_counts(files: list[tuple[str, Path]]) -> Counter:
-    """How many names each (device, inode) has among the scanned files (hard links inside the corpus)."""
+    """How many names each (device, inode) has among the scanned files (hard links inside the corpus); a
+    symbolic link is not a name of its target."""
     counts: Counter = Counter()
     for _, path in files:
         try:
-            st = os.stat(path)
+            st = os.lstat(path)
         except OSError:
             continue
-        if st.st_nlink > 1:
+        if st.st_nlink > 1 and not os.path.islink(path):
             counts[(st.st_dev, st.st_ino)] += 1
     return counts
 
@@ -233,7 +234,7 @@ def _read_file(report: IngestReport, keep: dict[str, DocumentEntry], seen: set[s
         _skip(report, keep, source, old, str(exc))
         return None
     try:
-        if limits.links_inside and st.st_nlink > names.get((st.st_dev, st.st_ino), 0):
+        if limits.links_inside and st.st_nlink > 1 and st.st_nlink > names.get((st.st_dev, st.st_ino), 0):
             seen.discard(source)
             report.skipped.append({"source": source, "reason": f"hard link ({st.st_nlink} names, not all inside the "
                                                                "corpus folder); not indexed"})
