@@ -213,13 +213,20 @@ def test_pdf_single_line_page_loads_in_linear_time(tmp_path):
 
 @pytest.mark.slow
 def test_twelve_hundred_nested_folders_are_walked(fs, helpers):
-    deep = fs.corpus_dir.joinpath(*(["d"] * 1200))
-    deep.mkdir(parents=True)
-    write(deep / "bottom.md", "# Bottom\n\nThe document at the bottom of 1,200 folders.\n")
-    report, elapsed = timed_ingest(fs, helpers)
-    assert elapsed < MINUTE, elapsed
-    assert report["skipped"] == [] and report["documents"] == 2
-    assert "1,200 folders" in committed(fs)["d/" * 1200 + "bottom.md"]
+    folders = [fs.corpus_dir]
+    for _ in range(1200):  # made one by one: pathlib's and os's makedirs/rmtree recurse
+        folders.append(folders[-1] / "d")
+        os.mkdir(folders[-1])
+    (folders[-1] / "bottom.md").write_text("# Bottom\n\nThe document at the bottom of 1,200 folders.\n")
+    try:
+        report, elapsed = timed_ingest(fs, helpers)
+        assert elapsed < MINUTE, elapsed
+        assert report["skipped"] == [] and report["documents"] == 2
+        assert "1,200 folders" in committed(fs)["d/" * 1200 + "bottom.md"]
+    finally:
+        (folders[-1] / "bottom.md").unlink()
+        for folder in reversed(folders[1:]):
+            os.rmdir(folder)
 
 
 def test_a_fifo_swapped_in_after_the_scan_does_not_block(fs, fake_embedder, monkeypatch):
@@ -354,3 +361,209 @@ def test_file_names_are_shown_escaped_in_the_text_report(fs, helpers):
     assert not any(ln.startswith("  skipped ok.md") for ln in lines), lines
     assert "\x1b" not in proc.stdout
     assert "  skipped evil\\n  skipped ok.md: forged line\\x1b[31m.odt: unsupported file type '.odt'" in lines
+
+
+# -- 3. repair paths: every kind of damage, on real stores --------------------------------------------------------
+
+
+def _truncate(path: Path, fraction: float = 0.3) -> None:
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        f.truncate(int(size * fraction))
+
+
+def _garble(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[:4096] = os.urandom(4096)
+    path.write_bytes(bytes(data))
+
+
+def _bm25_dir(index: Path) -> Path:
+    return next((index / "bm25").iterdir())
+
+
+def _drop_bm25_id(index: Path) -> None:
+    ids_file = _bm25_dir(index) / "ids.json"
+    ids_file.write_text(json.dumps(json.loads(ids_file.read_text())[1:]))
+
+
+def _drop_vectors(index: Path) -> None:
+    from tests.conftest import committed_collection_name, open_chroma
+
+    with open_chroma(index) as client:
+        col = client.get_collection(committed_collection_name(index), embedding_function=None)
+        col.delete(ids=col.get(limit=3, include=[])["ids"])
+
+
+FULL, PLAIN = "uca ingest --full", "`uca ingest` to rebuild what is missing"
+# kind: (damage, the repair the messages name); PLAIN kinds are repaired by a plain `uca ingest`
+DAMAGE = {
+    "manifest-truncated": (lambda i: _truncate(i / "manifest.sqlite"), FULL),
+    "manifest-garbage": (lambda i: _garble(i / "manifest.sqlite"), FULL),
+    "chroma-truncated": (lambda i: _truncate(i / "chroma" / "chroma.sqlite3"), FULL),
+    "chroma-missing": (lambda i: shutil.rmtree(i / "chroma"), PLAIN),
+    "bm25-missing": (lambda i: shutil.rmtree(i / "bm25"), PLAIN),
+    "bm25-corrupt": (lambda i: (_bm25_dir(i) / "data.csc.index.npy").write_bytes(b"garbage"), PLAIN),
+    "bm25-ids-mismatch": (_drop_bm25_id, PLAIN),
+    "vectors-missing": (_drop_vectors, PLAIN),
+}
+
+
+@pytest.fixture(scope="module")
+def fake_base(tmp_path_factory, helpers):
+    """A fake-hash-16 index of a copy of the real corpus, built once by `uca ingest`; tests damage copies."""
+    from ingest.settings import Settings
+
+    root = tmp_path_factory.mktemp("base")
+    shutil.copytree(helpers.CORPUS_DIR, root / "corpus")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", embedding_model=helpers.FAKE_MODEL)
+    helpers.ingest_json(settings)
+    return settings
+
+
+def _copy_index(base, tmp_path: Path):
+    shutil.copytree(base.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(base.index_dir, tmp_path / "index")
+    return base.model_copy(update={"corpus_dir": tmp_path / "corpus", "index_dir": tmp_path / "index"})
+
+
+def one_line(proc: subprocess.CompletedProcess, stream: str = "stderr") -> str:
+    text = getattr(proc, stream)
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    assert len(lines) == 1, f"expected one line on {stream}, got: {text!r}"
+    return lines[0]
+
+
+def chat_line(settings, helpers) -> str:
+    """`uca chat` on a damaged index must refuse at once with one line (never serve a broken UI)."""
+    try:
+        proc = helpers.run_uca(["chat", "--port", "0"], helpers.uca_env(settings), timeout=MINUTE)
+    except subprocess.TimeoutExpired:
+        pytest.fail("uca chat started serving a damaged index")
+    assert proc.returncode == 2
+    return one_line(proc)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(DAMAGE))
+def test_each_kind_of_damage_gets_one_clear_line_and_a_repair(kind, fake_base, tmp_path, helpers):
+    settings = _copy_index(fake_base, tmp_path)
+    damage, fix = DAMAGE[kind]
+    damage(settings.index_dir)
+    env = helpers.uca_env(settings)
+    ask = helpers.run_uca(["ask", HOPE], env, timeout=2 * MINUTE)
+    assert ask.returncode != 0
+    line = one_line(ask)
+    assert line.startswith("uca ask: error: the index is damaged: ") and fix in line, line
+    check = helpers.run_uca(["ingest", "--check"], env, timeout=2 * MINUTE)
+    assert check.returncode == 1 and fix in one_line(check, "stdout")
+    assert "BROKEN" in check.stdout
+    line = chat_line(settings, helpers)
+    assert line.startswith("uca chat: error: the index is damaged: ") and fix in line, line
+    if fix == FULL:  # plain ingest refuses with the same one line; --full rebuilds
+        plain = helpers.run_uca(["ingest", "--json", "--quiet"], env, timeout=2 * MINUTE)
+        assert plain.returncode == 2 and FULL in one_line(plain)
+        report = helpers.ingest_json(settings, "--full")
+        assert any("moved aside to" in r for r in report["repairs"]), report["repairs"]
+        assert list((settings.index_dir / "damaged").iterdir())  # the damaged store is kept there, not deleted
+    else:
+        report = helpers.ingest_json(settings)
+        assert report["repairs"], report
+    assert helpers.check(settings).clean
+    again = helpers.run_uca(["ask", "--json", HOPE], env, timeout=2 * MINUTE)
+    assert again.returncode == 0 and "error" not in json.loads(again.stdout), again.stdout + again.stderr
+    assert helpers.ingest_json(settings)["repairs"] == []  # nothing left to repair
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(DAMAGE))
+def test_full_rebuilds_from_any_damage(kind, fake_base, tmp_path, helpers):
+    settings = _copy_index(fake_base, tmp_path)
+    DAMAGE[kind][0](settings.index_dir)
+    report = helpers.ingest_json(settings, "--full")
+    assert report["documents"] == 1 and report["chunks"] > 10
+    assert helpers.check(settings).clean
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from ingest.pipeline import acquire_lock
+lock = acquire_lock(Path(sys.argv[1]))
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.slow
+def test_check_says_an_ingest_is_running_while_the_lock_is_held(fake_base, tmp_path, helpers):
+    settings = _copy_index(fake_base, tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(settings.index_dir)], stdout=subprocess.PIPE,
+                              text=True, cwd=str(helpers.ROOT))
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        proc = helpers.run_uca(["ingest", "--check"], helpers.uca_env(settings), timeout=2 * MINUTE)
+        assert proc.returncode == 1
+        assert one_line(proc, "stdout").startswith("index: an ingest is running; committed index clean")
+        data = json.loads(helpers.run_uca(["ingest", "--check", "--json"], helpers.uca_env(settings)).stdout)
+        assert data["running"] and data["ok"] and not data["clean"]
+    finally:
+        holder.kill()
+        holder.wait()
+    assert helpers.check(settings).clean
+
+
+# -- must show, with the real default model -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_base(tmp_path_factory, helpers):
+    """The real corpus plus `ln -s /etc/passwd corpus/passwd.txt`, indexed with all-MiniLM-L6-v2."""
+    from ingest.settings import Settings
+
+    root = tmp_path_factory.mktemp("realbase")
+    shutil.copytree(helpers.CORPUS_DIR, root / "corpus")
+    (root / "corpus" / "passwd.txt").symlink_to("/etc/passwd")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    report = helpers.ingest_json(settings)
+    return settings, report
+
+
+def _passwd_lines() -> list[str]:
+    return [ln for ln in Path("/etc/passwd").read_text().splitlines() if len(ln) > 8]
+
+
+@pytest.mark.slow
+def test_real_passwd_symlink_is_skipped_and_never_answered(real_base, helpers):
+    settings, report = real_base
+    assert reasons(report)["passwd.txt"].startswith("symbolic link to a file outside the corpus folder")
+    assert PASSWD_MARK in Path("/etc/passwd").read_text()  # the check below can fail
+    env = helpers.uca_env(settings)
+    for question in ("What is root's login shell?", "Which users are listed in passwd.txt?",
+                     "root:x:0:0:root:/root:/bin/bash", "What is the home folder of the daemon user?"):
+        proc = helpers.run_uca(["ask", "--json", "--k", "10", question], env, timeout=2 * MINUTE)
+        assert proc.returncode == 0, proc.stderr
+        answer = json.loads(proc.stdout)
+        shown = json.dumps(answer["passages"]) + answer["text"]
+        assert not any(line in shown for line in _passwd_lines()), question
+        assert all(p["source"] != "passwd.txt" for p in answer["passages"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("store", ["manifest.sqlite", "chroma/chroma.sqlite3"])
+def test_real_truncated_store_one_line_then_full_answers_brussels(store, real_base, tmp_path, helpers):
+    settings = _copy_index(real_base[0], tmp_path)
+    (settings.corpus_dir / "passwd.txt").unlink(missing_ok=True)
+    _truncate(settings.index_dir / store)
+    env = helpers.uca_env(settings)
+    ask = helpers.run_uca(["ask", HOPE], env, timeout=2 * MINUTE)
+    assert ask.returncode != 0
+    line = one_line(ask)
+    assert line.startswith("uca ask: error: the index is damaged: ") and FULL in line, line
+    report = helpers.ingest_json(settings, "--full", timeout=10 * MINUTE)
+    assert report["documents"] == 1 and report["repairs"]
+    assert helpers.check(settings).clean
+    proc = helpers.run_uca(["ask", "--json", HOPE], env, timeout=2 * MINUTE)
+    answer = json.loads(proc.stdout)
+    assert "Brussels" in answer["text"] and not answer["refused"], answer["text"]
