@@ -14,6 +14,7 @@ from assistant.results import Passage
 from ingest.embeddings import Embedder
 from ingest.index import (
     MANIFEST_FILE,
+    IndexDamaged,
     IndexMismatch,
     IndexMissing,
     Manifest,
@@ -42,6 +43,9 @@ class IndexView:
         self.collection_name = meta["collection"]
         index_dir = settings.resolved_index_dir()
         self.lexical = LexicalIndex(index_dir / meta["bm25_dir"])
+        if meta.get("chunks", "").isdigit() and int(meta["chunks"]) != len(self.lexical.ids):
+            raise IndexDamaged(f"the index is damaged: BM25 folder {meta['bm25_dir']} holds other chunks than the "
+                               "manifest; run `uca ingest` to rebuild what is missing")
         self.live: set[str] = set(self.lexical.ids)
         self.sources: list[str] = sorted(manifest.documents())
 
