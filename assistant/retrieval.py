@@ -100,7 +100,13 @@ class Retriever:
             with self._lock:
                 if self._client is None:
                     self._client = chroma_client(self.settings)
-                self._collection = get_collection(self._client, self._view.collection_name)
+                collection = get_collection(self._client, self._view.collection_name)
+                missing = len(self._view.live) - collection.count()
+                # fewer vectors than committed chunks, with no newer commit since the view: vectors were lost
+                if missing > 0 and self.manifest.get("generation") == self._view.generation:
+                    raise IndexDamaged(f"the index is damaged: {missing} committed chunks have no vector in Chroma; "
+                                       "run `uca ingest` to rebuild what is missing")
+                self._collection = collection
         return self._collection
 
     def stats(self) -> dict[str, object]:

@@ -241,8 +241,8 @@ def _finish(report: CheckReport) -> CheckReport:
         state = "BROKEN"
     counts = f"manifest {report.manifest_chunks} chunks, Chroma {report.vector_chunks}, BM25 {report.bm25_chunks}"
     line = f"index: {state}; {counts}"
-    if report.running:
-        line = f"index: an ingest is running; committed index {state}; {counts}"
+    if report.running:  # orphans and a dirty flag are expected while it runs: say only whether it serves
+        line = f"index: an ingest is running; committed index {'ok' if report.ok else 'BROKEN'}; {counts}"
     if report.problems:
         line += f"; problem: {'; '.join(report.problems)}"
     if report.hints:
@@ -322,7 +322,8 @@ def check_index(settings: Settings, client=None) -> CheckReport:
     except Exception as exc:  # noqa: BLE001 - a Chroma server down, or a store failing mid-read
         ok = False
         problems.append(f"the Chroma store cannot be read ({short(exc)})")
-        hints.append(FULL)
+        hints.append(f"check that the Chroma server at {settings.chroma_url} is running" if settings.chroma_url
+                     else FULL)
     finally:
         if own and client is not None and not settings.chroma_url:
             try:
@@ -341,7 +342,7 @@ def check_index(settings: Settings, client=None) -> CheckReport:
         clean = False
         problems.append("an ingest was interrupted before it finished cleaning up")
     if not ok:
-        hints = [FULL] if FULL in hints else [PLAIN]
+        hints = [FULL] if FULL in hints else [hints[0] if hints else PLAIN]
     elif not clean:
         hints = ["run `uca ingest` to complete the interrupted ingest and remove orphans"]
     if running:

@@ -505,7 +505,7 @@ def test_check_says_an_ingest_is_running_while_the_lock_is_held(fake_base, tmp_p
         assert holder.stdout.readline().strip() == "locked"
         proc = helpers.run_uca(["ingest", "--check"], helpers.uca_env(settings), timeout=2 * MINUTE)
         assert proc.returncode == 1
-        assert one_line(proc, "stdout").startswith("index: an ingest is running; committed index clean")
+        assert one_line(proc, "stdout").startswith("index: an ingest is running; committed index ok")
         data = json.loads(helpers.run_uca(["ingest", "--check", "--json"], helpers.uca_env(settings)).stdout)
         assert data["running"] and data["ok"] and not data["clean"]
     finally:
