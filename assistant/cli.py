@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     question = args.question
     if question is None or question == "-":
         question = sys.stdin.read()
+    settings = None
     try:
         settings = settings_from_args(args)
         from assistant.core import Assistant
@@ -39,9 +40,13 @@ def run(args: argparse.Namespace) -> int:
     except QuestionError as exc:
         return _fail(args, str(exc), 2)
     except IndexError_ as exc:
-        return _fail(args, str(exc), 3)
+        return _fail(args, _damage(settings) or str(exc), 3)
     except Exception as exc:  # noqa: BLE001 - never a traceback for the user
-        return _fail(args, f"{type(exc).__name__}: {exc}", 1)
+        damage = _damage(settings)
+        if damage:  # a damaged index: say which store and the command that repairs it
+            return _fail(args, damage, 3)
+        return _fail(args, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+                     1)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
         return 0
@@ -62,6 +67,18 @@ def run(args: argparse.Namespace) -> int:
 
         print("\nHow this answer was found:\n" + format_trace(answer.trace))
     return 0
+
+
+def _damage(settings) -> str | None:
+    """The index damage behind a failure, as one line naming the repair (None: the index looks sound)."""
+    if settings is None:
+        return None
+    try:
+        from ingest.repair import diagnose
+
+        return diagnose(settings)
+    except Exception:  # noqa: BLE001 - the diagnosis must not replace the error with a traceback
+        return None
 
 
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:

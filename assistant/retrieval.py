@@ -14,6 +14,7 @@ from assistant.results import Passage
 from ingest.embeddings import Embedder
 from ingest.index import (
     MANIFEST_FILE,
+    IndexDamaged,
     IndexMismatch,
     IndexMissing,
     Manifest,
@@ -42,6 +43,9 @@ class IndexView:
         self.collection_name = meta["collection"]
         index_dir = settings.resolved_index_dir()
         self.lexical = LexicalIndex(index_dir / meta["bm25_dir"])
+        if meta.get("chunks", "").isdigit() and int(meta["chunks"]) != len(self.lexical.ids):
+            raise IndexDamaged(f"the index is damaged: BM25 folder {meta['bm25_dir']} holds other chunks than the "
+                               "manifest; run `uca ingest` to rebuild what is missing")
         self.live: set[str] = set(self.lexical.ids)
         self.sources: list[str] = sorted(manifest.documents())
         self.languages: list[str] = list(self.lexical.languages)  # of the committed chunks, the default first
@@ -97,7 +101,13 @@ class Retriever:
             with self._lock:
                 if self._client is None:
                     self._client = chroma_client(self.settings)
-                self._collection = get_collection(self._client, self._view.collection_name)
+                collection = get_collection(self._client, self._view.collection_name)
+                missing = len(self._view.live) - collection.count()
+                # fewer vectors than committed chunks, with no newer commit since the view: vectors were lost
+                if missing > 0 and self.manifest.get("generation") == self._view.generation:
+                    raise IndexDamaged(f"the index is damaged: {missing} committed chunks have no vector in Chroma; "
+                                       "run `uca ingest` to rebuild what is missing")
+                self._collection = collection
         return self._collection
 
     def stats(self) -> dict[str, object]:

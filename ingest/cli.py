@@ -8,6 +8,22 @@ import sys
 from pathlib import Path
 
 
+def shown(name: str) -> str:
+    """A file name as the report shows it: printable characters as they are, control and invisible characters
+    (newline, ANSI escape, bidi override...) escaped as ``repr`` would, so a name cannot forge report lines."""
+    import unicodedata
+
+    out = []
+    for ch in name:
+        if ch == "\\" or unicodedata.category(ch)[0] in "CZ" and ch != " ":
+            out.append(repr(ch)[1:-1] if ch != "\\" else "\\\\")
+            if out[-1] == ch:  # repr keeps some printable-looking format characters: force an escape
+                out[-1] = f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options every subcommand shares (override the UCA_* settings)."""
     parser.add_argument("--corpus", type=Path, help="corpus folder (UCA_CORPUS_DIR)")
@@ -48,13 +64,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(report.as_dict(), ensure_ascii=False))
         else:
-            state = "clean" if report.clean else ("consistent (needs cleanup)" if report.ok else "BROKEN")
-            print(f"index: {state}; manifest {report.manifest_chunks} chunks, Chroma {report.vector_chunks}, "
-                  f"BM25 {report.bm25_chunks}")
-            for p in report.problems:
-                print(f"  problem: {p}")
-            for h in report.hints:
-                print(f"  fix: {h}")
+            print(report.summary)  # one line: state, problems, the command that repairs them
         return 0 if report.clean else 1
 
     bars: dict = {}
@@ -80,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
                 raise
             print(f"uca ingest: {exc}; rebuilding", file=sys.stderr)
             report = run_ingest(settings, full=True, progress=progress)
-    except (IngestLocked, IndexError_, FileNotFoundError, ValueError) as exc:
-        print(f"uca ingest: error: {exc}", file=sys.stderr)
+    except (IngestLocked, IndexError_, OSError, ValueError) as exc:
+        print(f"uca ingest: error: {shown(str(exc))}", file=sys.stderr)
         return 2
     finally:
         for bar in bars.values():
@@ -90,16 +100,18 @@ def run(args: argparse.Namespace) -> int:
         keys = ("documents", "chunks", "added", "removed", "unchanged_documents", "embedded", "skipped", "seconds")
         out = {k: report.as_dict()[k] for k in keys}
         out.update(changed_documents=report.changed_documents, deleted_documents=report.deleted_documents,
-                   neutralised=report.neutralised)
+                   neutralised=report.neutralised, repairs=report.repairs)
         print(json.dumps(out, ensure_ascii=False))
     else:
         print(f"{report.documents} documents, {report.chunks} chunks: {report.added} added, {report.removed} "
               f"removed, {report.embedded} embedded, {report.unchanged_documents} unchanged documents "
               f"({report.seconds:.2f} s)")
+        for r in report.repairs:
+            print(f"  repaired: {shown(r)}")
         for s in report.skipped:
-            print(f"  skipped {s['source']}: {s['reason']}")
+            print(f"  skipped {shown(s['source'])}: {shown(s['reason'])}")
         for n in report.neutralised:
-            print(f"  neutralised {n['source']}: {n['reason']}")
+            print(f"  neutralised {shown(n['source'])}: {shown(n['reason'])}")
     return 0
 
 

@@ -38,6 +38,10 @@ class IndexMismatch(IndexError_):
     """The index was built with other settings (model or chunking)."""
 
 
+class IndexDamaged(IndexError_):
+    """A store of the index is damaged or missing; the message names the command that repairs it."""
+
+
 @dataclass(frozen=True)
 class StoredChunk:
     """A committed chunk as the manifest holds it."""

@@ -138,6 +138,12 @@ class LexicalIndex:
         self.languages: list[str] = (json.loads(langs_file.read_text(encoding="utf-8")) if langs_file.exists()
                                      else [DEFAULT_LANGUAGE])
         self._bm25 = bm25s.BM25.load(str(directory), mmap=False, show_progress=False) if self.ids else None
+        docs = int(self._bm25.scores.get("num_docs", len(self.ids))) if self._bm25 is not None else 0
+        if docs != len(self.ids):  # document numbers would map to the wrong chunk ids
+            from ingest.index import IndexDamaged
+
+            raise IndexDamaged(f"the index is damaged: BM25 folder {directory.name} holds {docs} documents but "
+                               f"{len(self.ids)} ids; run `uca ingest` to rebuild what is missing")
         self._vocab = set(self._bm25.vocab_dict) if self._bm25 is not None else set()
         self._idf: dict[str, float] | None = None
 

@@ -7,16 +7,16 @@ the visible text extracted from the page, for ``.pdf`` the extracted page texts 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.files import LoadError, LoadLimits, OutsideCorpus, check_html_shape, read_regular
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
-
-
-class LoadError(Exception):
-    """A file that cannot be ingested; the message is the reason shown to the user."""
+__all__ = ["LoadError", "LoadLimits", "OutsideCorpus", "LoadedDocument", "Heading", "load_document"]
 
 
 @dataclass(frozen=True)
@@ -56,21 +56,13 @@ def _title_from_stem(path: Path) -> str:
     return stem[:1].upper() + stem[1:] if stem else path.name
 
 
-def _read_utf8(path: Path, max_bytes: int) -> str:
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError as exc:
-        raise LoadError("file disappeared before it could be read") from exc
-    if size == 0:
-        raise LoadError("empty file")
-    if size > max_bytes:
-        raise LoadError(f"file too large ({size:,} bytes > limit {max_bytes:,}; UCA_MAX_FILE_BYTES)")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise LoadError("file disappeared before it could be read") from exc
-    except OSError as exc:
-        raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+def _too_many_chars(limits: LoadLimits) -> LoadError:
+    return LoadError(f"more than {limits.max_chars:,} characters of text "
+                     "(UCA_MAX_FILE_CHARS)")
+
+
+def _read_utf8(path: Path, limits: LoadLimits) -> str:
+    data = read_regular(path, limits)
     if b"\x00" in data[:8192]:
         raise LoadError("binary content (NUL bytes), not a text file")
     try:
@@ -79,6 +71,8 @@ def _read_utf8(path: Path, max_bytes: int) -> str:
         raise LoadError(f"not valid UTF-8 (byte {exc.start}: {exc.reason})") from exc
     if not text.strip():
         raise LoadError("empty file (whitespace only)")
+    if len(text) > limits.max_chars:
+        raise _too_many_chars(limits)
     return text
 
 
@@ -94,40 +88,72 @@ def _invisible_notes(text: str) -> list[str]:
     return [f"contains {n} invisible Unicode tag/bidi-control character(s); kept verbatim, treat as untrusted"]
 
 
-def load_text(path: Path, source: str, max_bytes: int) -> LoadedDocument:
+def load_text(path: Path, source: str, limits: LoadLimits) -> LoadedDocument:
     """Plain text (scraped pages): headings are detected later from line shapes."""
-    text = _read_utf8(path, max_bytes)
+    text = _read_utf8(path, limits)
     return LoadedDocument(source=source, title=_title_from_stem(path), text=text, format="txt",
                           notes=_invisible_notes(text))
 
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
-_SETEXT = re.compile(r"^(?P<text>[^\n]*\S[^\n]*)\n {0,3}(?P<rule>=+|-+)[ \t]*$", re.M)
+# Markdown headings are found line by line (a regular expression spanning lines, or one with a lazy group
+# before a trailing class, backtracks quadratically on one long line: 1 MB never finished).
+_ATX_OPEN = re.compile(r" {0,3}(#{1,6})[ \t]+")  # matched at a line start; the rest of the line is the heading
+_SETEXT_RULE = re.compile(r" {0,3}(=+|-+)[ \t]*")  # a whole line under a text line
 _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.M)
 
 
-def load_markdown(path: Path, source: str, max_bytes: int) -> LoadedDocument:
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line, split at '\n' only (as ``re.M``'s ^ and $), newline excluded."""
+    out, pos, n = [], 0, len(text)
+    while pos <= n:
+        nl = text.find("\n", pos)
+        end = n if nl < 0 else nl
+        out.append((pos, end))
+        if nl < 0:
+            break
+        pos = nl + 1
+    return out
+
+
+def _atx_text(rest: str) -> str:
+    """The heading text of an ATX line after its opening hashes: trailing spaces and hashes dropped, but at
+    least one character kept (as ``(.+?)[ \t#]*$``)."""
+    body = rest.rstrip(" \t#")
+    return body if body else rest[:1]
+
+
+def load_markdown(path: Path, source: str, limits: LoadLimits) -> LoadedDocument:
     """Markdown: the raw file text, with ATX and setext headings (outside code fences)."""
-    text = _read_utf8(path, max_bytes)
-    fenced: list[tuple[int, int]] = []
+    text = _read_utf8(path, limits)
     marks = [m.start() for m in _FENCE.finditer(text)]
-    for a, b in zip(marks[::2], marks[1::2] + [len(text)] * (len(marks) % 2), strict=False):
-        fenced.append((a, b))
+    fences = list(zip(marks[::2], marks[1::2] + [len(text)] * (len(marks) % 2), strict=False))
+    fence_starts = [a for a, _ in fences]
 
     def in_fence(pos: int) -> bool:
-        return any(a <= pos < b for a, b in fenced)
+        i = bisect.bisect_right(fence_starts, pos) - 1
+        return i >= 0 and pos < fences[i][1]
 
-    headings = [
-        Heading(m.start(), m.end(), len(m.group(1)), m.group(2).strip())
-        for m in _ATX.finditer(text)
-        if not in_fence(m.start())
-    ]
-    for m in _SETEXT.finditer(text):
-        line = m.group("text").strip()
-        if in_fence(m.start()) or line.startswith(("#", "-", "*", ">", "|")):
+    lines = _lines(text)
+    headings = []
+    for a, b in lines:
+        m = _ATX_OPEN.match(text, a, b)
+        if m is None or in_fence(a):
             continue
-        level = 1 if m.group("rule").startswith("=") else 2
-        headings.append(Heading(m.start(), m.end(), level, line))
+        if m.end() < b:
+            headings.append(Heading(a, b, len(m.group(1)), _atx_text(text[m.end() : b]).strip()))
+        elif m.end() - m.end(1) >= 2:  # "#" and blanks only: the last blank is the (empty) heading text
+            headings.append(Heading(a, b, len(m.group(1)), ""))
+    i = 0
+    while i + 1 < len(lines):
+        (a, b), (ra, rb) = lines[i], lines[i + 1]
+        rule = _SETEXT_RULE.fullmatch(text, ra, rb)
+        if rule is None or not text[a:b].strip():
+            i += 1
+            continue
+        line = text[a:b].strip()
+        if not in_fence(a) and not line.startswith(("#", "-", "*", ">", "|")):
+            headings.append(Heading(a, rb, 1 if rule.group(1).startswith("=") else 2, line))
+        i += 2  # the rule line is part of this match (as with finditer, matches do not overlap)
     headings.sort(key=lambda h: h.start)
     title = next((h.text for h in headings if h.level == 1), _title_from_stem(path))
     return LoadedDocument(source=source, title=title, text=text, format="md", headings=headings,
@@ -151,12 +177,23 @@ _HIDING_DECLS: tuple[tuple[str, Callable[[str], bool], str], ...] = (
     ("visibility", lambda v: v.startswith(("hidden", "collapse")), "visibility:hidden"),
     ("font-size", lambda v: _tiny(v), "font-size:0 (or tiny)"),
     ("opacity", lambda v: _tiny(v, opacity=True), "opacity:0"),
-    ("transform", lambda v: bool(re.search(r"scale[xy]?\(\s*-?0*\.?0+\s*[,)]", v)), "transform:scale(0)"),
+    ("transform", lambda v: _scaled_to_zero(v), "transform:scale(0)"),
     ("clip-path", lambda v: bool(re.match(r"inset\(\s*(?:50|100)%", v)), "clip-path"),
     ("text-indent", lambda v: bool(_OFFSCREEN.match(v)), "off-screen position"),
     ("left", lambda v: bool(_OFFSCREEN.match(v)), "off-screen position"),
     ("top", lambda v: bool(_OFFSCREEN.match(v)), "off-screen position"),
 )
+
+
+def _scaled_to_zero(value: str) -> bool:
+    """True for a CSS transform that scales to 0 (``scale(0)``, ``scaleX(0.0, 1)``...)."""
+    for m in _SCALE.finditer(value):
+        try:
+            if float(m.group(1)) == 0:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def _tiny(value: str, opacity: bool = False) -> bool:
@@ -173,9 +210,9 @@ def _tiny(value: str, opacity: bool = False) -> bool:
     return number <= _TINY_LIMIT.get(m.group(2), 0.0)
 
 
-_MAX_DEPTH = 400  # deeper HTML is refused (the walk is recursive; real pages nest a few dozen levels)
+_BRACE = re.compile(r"[{}]")
+_SCALE = re.compile(r"scale[xy]?\(\s*(-?[0-9.]{1,32})\s*[,)]")  # bounded number: no backtracking on long runs
 _SIMPLE_SELECTOR = re.compile(r"^([a-z][a-z0-9]*)?(?:([.#])([\w-]+))?$", re.I)
-_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _NAMED_COLORS = {
     "white": "#ffffff", "snow": "#fffafa", "ghostwhite": "#f8f8ff", "whitesmoke": "#f5f5f5",
     "floralwhite": "#fffaf0", "ivory": "#fffff0", "azure": "#f0ffff", "mintcream": "#f5fffa",
@@ -184,7 +221,8 @@ _NAMED_COLORS = {
     "gray": "#808080", "grey": "#808080", "silver": "#c0c0c0", "lightgray": "#d3d3d3", "lightgrey": "#d3d3d3",
     "gainsboro": "#dcdcdc", "navy": "#000080", "maroon": "#800000", "purple": "#800080", "orange": "#ffa500",
 }
-_COLOR_TOKEN = re.compile(r"#[0-9a-f]{3,8}\b|rgba?\([^)]*\)|hsla?\([^)]*\)|\btransparent\b|\b[a-z]{3,20}\b", re.I)
+_COLOR_TOKEN = re.compile(r"#[0-9a-f]{3,8}\b|rgba?\([^)]{0,64}\)|hsla?\([^)]{0,64}\)|\btransparent\b|\b[a-z]{3,20}\b",
+                          re.I)  # bounded (...) : an unclosed "rgb(" repeated must not rescan the rest each time
 RGBA = tuple[float, float, float, float]
 _WHITE: RGBA = (255.0, 255.0, 255.0, 1.0)
 _BLACK: RGBA = (0.0, 0.0, 0.0, 1.0)
@@ -254,12 +292,42 @@ def _declarations(style: str) -> dict[str, str]:
     return out
 
 
+def _strip_css_comments(css: str) -> str:
+    """CSS without ``/* ... */`` comments (an unclosed one runs to the end), in linear time."""
+    out, pos = [], 0
+    while (start := css.find("/*", pos)) >= 0:
+        out.append(css[pos:start])
+        out.append(" ")
+        end = css.find("*/", start + 2)
+        if end < 0:
+            return "".join(out)
+        pos = end + 2
+    out.append(css[pos:])
+    return "".join(out)
+
+
+def _css_rules(css: str) -> list[tuple[str, str]]:
+    r"""``(selectors, body)`` of each ``selectors { body }`` with no brace inside either, in order: what
+    ``re.findall(r"([^{}]+)\{([^{}]*)\}")`` gives, in linear time (that pattern rescans a long brace-free run
+    from every position)."""
+    out: list[tuple[str, str]] = []
+    prev_brace, last, last_char = -1, -1, ""  # the brace before the previous one, the previous one and its kind
+    for m in _BRACE.finditer(css):
+        pos, char = m.start(), m.group()
+        if char == "}" and last_char == "{":
+            sel_start = prev_brace + 1
+            if last > sel_start:
+                out.append((css[sel_start:last], css[last + 1 : pos]))
+        prev_brace = last
+        last, last_char = pos, char
+    return out
+
+
 def _stylesheet(css: str) -> list[tuple[str | None, str | None, str | None, dict[str, str]]]:
     """Rules with simple selectors (``tag``, ``.class``, ``#id``, ``tag.class``, ``tag#id``) from CSS text;
     rules inside @media and the like, and compound selectors, are not applied."""
     rules = []
-    css = re.sub(r"/\*.*?\*/", " ", css, flags=re.S)
-    for selectors, body in _CSS_RULE.findall(css):
+    for selectors, body in _css_rules(_strip_css_comments(css)):
         decls = _declarations(body)
         for sel in selectors.split(","):
             m = _SIMPLE_SELECTOR.match(sel.strip())
@@ -271,7 +339,7 @@ def _stylesheet(css: str) -> list[tuple[str | None, str | None, str | None, dict
     return rules
 
 
-def load_html(path: Path, source: str, max_bytes: int) -> LoadedDocument:
+def load_html(path: Path, source: str, limits: LoadLimits) -> LoadedDocument:
     """HTML: visible text and headings only. Scripts, styles, and text a browser would not show (hidden by
     attribute or CSS, or coloured like its background) are dropped, and counted in ``notes``."""
     from collections import Counter
@@ -279,23 +347,29 @@ def load_html(path: Path, source: str, max_bytes: int) -> LoadedDocument:
     from bs4 import BeautifulSoup, NavigableString, Tag
     from bs4.element import PreformattedString
 
-    raw = _read_utf8(path, max_bytes)
+    raw = _read_utf8(path, limits)
+    check_html_shape(raw, limits.max_html_depth, limits.max_html_elements)  # before a tree is built
     try:
         soup = BeautifulSoup(raw, "html.parser")
     except Exception as exc:  # noqa: BLE001 - any parser failure is a skip reason
         raise LoadError(f"HTML parse error: {exc}") from exc
     title_tag = soup.find("title")
     title = title_tag.get_text(" ", strip=True) if title_tag else ""
-    rules = _stylesheet(" ".join(s.get_text() for s in soup.find_all("style")))
+    rules: dict[tuple[str | None, str | None, str | None], list[tuple[int, dict[str, str]]]] = {}
+    for order, (r_tag, r_cls, r_id, r_decls) in enumerate(
+            _stylesheet(" ".join(s.get_text() for s in soup.find_all("style")))):
+        rules.setdefault((r_tag, r_cls, r_id), []).append((order, r_decls))
 
     parts: list[str] = []
     headings: list[Heading] = []
     length = 0
     line: list[str] = []
     removed: Counter[str] = Counter()  # reason -> elements (or text runs) dropped
+    pending = 0  # characters in ``line``, counted as text nodes arrive (the limit is checked while extracting)
 
     def flush() -> str:
-        nonlocal length
+        nonlocal length, pending
+        pending = 0
         words = " ".join(" ".join(line).split())
         line.clear()
         if not words:
@@ -308,12 +382,18 @@ def load_html(path: Path, source: str, max_bytes: int) -> LoadedDocument:
         return words
 
     def style_of(tag: Tag) -> dict[str, str]:
+        """Declarations of the stylesheet rules matching ``tag`` (in stylesheet order), then its style
+        attribute. Rules are looked up by key, not scanned: a large stylesheet times many elements stays cheap."""
         decls: dict[str, str] = {}
-        classes = set(tag.get("class") or [])
-        ident = tag.get("id")
-        for r_tag, r_cls, r_id, r_decls in rules:
-            if (r_tag in (None, tag.name) and (r_cls is None or r_cls in classes)
-                    and (r_id is None or r_id == ident)):
+        if rules:
+            classes = [c for c in dict.fromkeys(tag.get("class") or []) if isinstance(c, str)]
+            ident = tag.get("id")
+            ident = ident if isinstance(ident, str) else None
+            keys = [(t, None, None) for t in (None, tag.name)]
+            keys += [(t, c, None) for t in (None, tag.name) for c in classes]
+            keys += [(t, None, ident) for t in (None, tag.name)] if ident is not None else []
+            matched = sorted(hit for k in keys for hit in rules.get(k, ()))
+            for _, r_decls in matched:
                 decls.update(r_decls)
         decls.update(_declarations(str(tag.get("style") or "")))
         return decls
@@ -347,8 +427,9 @@ def load_html(path: Path, source: str, max_bytes: int) -> LoadedDocument:
         return fg, bg
 
     def walk(node: Tag, fg: RGBA, bg: RGBA | None, depth: int = 0) -> None:
-        if depth > _MAX_DEPTH:
-            raise LoadError(f"HTML nested more than {_MAX_DEPTH} elements deep")
+        nonlocal pending
+        if depth > limits.max_html_depth:
+            raise LoadError(f"HTML nested more than {limits.max_html_depth} elements deep (UCA_MAX_HTML_DEPTH)")
         for child in node.children:
             if isinstance(child, PreformattedString):  # comments, doctype, CDATA, processing instructions
                 continue
@@ -359,6 +440,9 @@ def load_html(path: Path, source: str, max_bytes: int) -> LoadedDocument:
                 if text.strip() and bg is not None and _contrast(fg, bg) < _MIN_CONTRAST:
                     removed["text coloured like its background"] += 1
                     continue
+                pending += len(text)
+                if length + pending > limits.max_chars:
+                    raise _too_many_chars(limits)
                 line.append(text)
                 continue
             if not isinstance(child, Tag):
@@ -412,23 +496,28 @@ def load_html(path: Path, source: str, max_bytes: int) -> LoadedDocument:
     return LoadedDocument(source=source, title=title, text=text, format="html", headings=headings, notes=notes)
 
 
-def load_pdf(path: Path, source: str, max_bytes: int) -> LoadedDocument:
-    """PDF: text of each page (pypdf), joined by blank lines; page starts kept for metadata."""
+def load_pdf(path: Path, source: str, limits: LoadLimits) -> LoadedDocument:
+    """PDF: text of each page (pypdf), joined by blank lines; page starts kept for metadata. The page count is
+    checked before any page is read, the characters after each page (a small file can hold pages that share
+    one large compressed content stream)."""
+    import io
+
     from pypdf import PdfReader
 
+    data = read_regular(path, limits)
     try:
-        size = path.stat().st_size
-    except FileNotFoundError as exc:
-        raise LoadError("file disappeared before it could be read") from exc
-    if size == 0:
-        raise LoadError("empty file")
-    if size > max_bytes:
-        raise LoadError(f"file too large ({size:,} bytes > limit {max_bytes:,}; UCA_MAX_FILE_BYTES)")
-    try:
-        reader = PdfReader(str(path), strict=False)
+        reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             raise LoadError("encrypted PDF")
-        page_texts = [(page.extract_text() or "") for page in reader.pages]
+        n_pages = len(reader.pages)
+        if n_pages > limits.max_pdf_pages:
+            raise LoadError(f"PDF has {n_pages:,} pages > limit {limits.max_pdf_pages:,} (UCA_MAX_PDF_PAGES)")
+        page_texts, total = [], 0
+        for page in reader.pages:
+            page_texts.append(page.extract_text() or "")
+            total += len(page_texts[-1])
+            if total > limits.max_chars:
+                raise _too_many_chars(limits)
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except LoadError:
         raise
@@ -454,7 +543,7 @@ def load_pdf(path: Path, source: str, max_bytes: int) -> LoadedDocument:
     return LoadedDocument(source=source, title=title, text=text, format="pdf", pages=pages)
 
 
-LOADERS: dict[str, Callable[[Path, str, int], LoadedDocument]] = {
+LOADERS: dict[str, Callable[[Path, str, LoadLimits], LoadedDocument]] = {
     ".txt": load_text,
     ".md": load_markdown,
     ".markdown": load_markdown,
@@ -464,9 +553,12 @@ LOADERS: dict[str, Callable[[Path, str, int], LoadedDocument]] = {
 }
 
 
-def load_document(path: Path, source: str, max_bytes: int = 50_000_000) -> LoadedDocument:
-    """Load one file with the loader of its format; raises :class:`LoadError` with the reason."""
+def load_document(path: Path, source: str, max_bytes: LoadLimits | int | None = None) -> LoadedDocument:
+    """Load one file with the loader of its format; raises :class:`LoadError` with the reason.
+
+    ``max_bytes``: the :class:`LoadLimits` of an ingest (``LoadLimits.from_settings``), or (the older API) only
+    a byte limit, with the default limits otherwise and no corpus-boundary check."""
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         raise LoadError(f"unsupported file type '{path.suffix or path.name}'")
-    return loader(path, source, max_bytes)
+    return loader(path, source, LoadLimits.coerce(max_bytes))

@@ -11,7 +11,9 @@ import hashlib
 import os
 import shutil
 import signal
+import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,22 +23,34 @@ from filelock import FileLock, Timeout
 
 from ingest.chunking import Chunk, chunk_document, sentence_spans, with_languages
 from ingest.embeddings import Embedder
+from ingest.files import FileVanished, LoadLimits, OutsideCorpus, open_regular, read_fd
 from ingest.index import (
     MANIFEST_FILE,
     DocumentEntry,
+    IndexDamaged,
     IndexMismatch,
     Manifest,
     StoredChunk,
     all_vector_ids,
-    chroma_client,
     get_collection,
     index_config,
 )
-from ingest.lexical import IDS_FILE, build_bm25, content_words
+from ingest.isolation import IsolatedLoader
+from ingest.lexical import build_bm25, content_words
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document
+from ingest.repair import (  # noqa: F401 - check_index and CheckReport are part of this module's API
+    FULL,
+    LOCK_FILE,
+    CheckReport,
+    bm25_problem,
+    check_index,
+    open_chroma,
+    open_manifest,
+    prepare_full_rebuild,
+)
 from ingest.settings import Settings
 
-LOCK_FILE = "ingest.lock"
+UNREADABLE_FOLDER = "folder cannot be read"  # reason prefix of a folder the scan could not list
 CRASH_ENV = "UCA_TEST_CRASH_AT"  # test hook: SIGKILL this process at the named stage (see _crash_point)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -63,6 +77,7 @@ class IngestReport:
     orphans_removed: int = 0
     generation: int = 0
     words_embedded: int = 0  # corpus words given a vector (for the assistant's soft coverage)
+    repairs: list[str] = field(default_factory=list)  # damage found and what this ingest did about it
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -128,27 +143,139 @@ def _skip(report: IngestReport, keep: dict[str, DocumentEntry], source: str, old
 
 
 def scan_corpus(corpus: Path) -> tuple[list[tuple[str, Path]], list[dict[str, str]]]:
-    """Supported files under ``corpus`` (recursive, sorted, hidden entries ignored) and unsupported ones."""
+    """Supported files under ``corpus`` (recursive, sorted, hidden entries ignored) and the entries skipped.
+
+    The walk is iterative (a folder nested 1,200 deep is fine) and never follows a link to a folder. A folder
+    that cannot be listed is reported with the source ``<folder>/`` and a reason starting with
+    :data:`UNREADABLE_FOLDER`; the ingest keeps the documents indexed under it."""
     files, skipped = [], []
     if not corpus.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus}")
-    for root, dirs, names in os.walk(corpus):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
+    stack = [""]  # folders still to list, relative to the corpus ('' is the corpus itself)
+    while stack:
+        rel = stack.pop()
+        folder = corpus / rel if rel else corpus
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            if not rel:
+                raise
+            skipped.append({"source": rel + "/", "reason": f"{UNREADABLE_FOLDER} ({exc.strerror or exc})"})
+            continue
+        subfolders = []
+        for entry in entries:
+            name = entry.name
             if name.startswith("."):
                 continue
-            path = Path(root) / name
-            source = path.relative_to(corpus).as_posix()
-            if not path.is_file():  # FIFO, socket, device or broken link: never opened (a FIFO would block)
-                if path.suffix.lower() in SUPPORTED_SUFFIXES and (path.exists() or path.is_symlink()):
+            source = f"{rel}/{name}" if rel else name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    subfolders.append(source)
+                    continue
+                is_link = entry.is_symlink()
+                is_dir = is_link and entry.is_dir()
+                is_file = entry.is_file()  # follows a symlink: its target decides (the boundary is checked later)
+            except OSError as exc:
+                skipped.append({"source": source, "reason": f"cannot read file: {exc.strerror or exc}"})
+                continue
+            suffix = Path(name).suffix.lower()
+            if is_dir:
+                skipped.append({"source": source, "reason": "symbolic link to a folder; not followed"})
+            elif not is_file:  # FIFO, socket, device or broken link: never opened (a FIFO would block)
+                if suffix in SUPPORTED_SUFFIXES:
                     skipped.append({"source": source, "reason": "not a regular file (FIFO, socket, device or "
                                                                 "broken link)"})
-                continue
-            if path.suffix.lower() in SUPPORTED_SUFFIXES:
-                files.append((source, path))
+            elif suffix in SUPPORTED_SUFFIXES:
+                files.append((source, Path(entry.path)))
             else:
-                skipped.append({"source": source, "reason": f"unsupported file type '{path.suffix or name}'"})
+                skipped.append({"source": source, "reason": f"unsupported file type '{Path(name).suffix or name}'"})
+        stack.extend(reversed(subfolders))  # depth first, in name order (as os.walk)
     return files, skipped
+
+
+def _load_and_chunk(path: Path, source: str, limits: LoadLimits, size: int, overlap: int):
+    """What the loader worker runs: one file's document and chunks (module globals, so a test's patch of
+    ``load_document`` reaches the forked worker)."""
+    doc = load_document(path, source, limits)
+    return doc, chunk_document(doc, size, overlap)
+
+
+def _link_counts(files: list[tuple[str, Path]]) -> Counter:
+    """How many names each (device, inode) has among the scanned files (hard links inside the corpus); a
+    symbolic link is not a name of its target."""
+    counts: Counter = Counter()
+    for _, path in files:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if st.st_nlink > 1 and not os.path.islink(path):
+            counts[(st.st_dev, st.st_ino)] += 1
+    return counts
+
+
+def _read_file(report: IngestReport, keep: dict[str, DocumentEntry], seen: set[str], source: str, path: Path,
+               old: DocumentEntry | None, limits: LoadLimits, names: Counter, reload: bool):
+    """The bytes and ``fstat`` of a changed file, opened safely (:func:`ingest.files.open_regular`); None when
+    it is unchanged (kept), skipped or gone (both reported)."""
+    try:
+        fd, st = open_regular(path, limits)
+    except FileVanished:
+        seen.discard(source)  # vanished during the scan: treat as deleted
+        report.skipped.append({"source": source, "reason": "file disappeared during the scan; treated as deleted"})
+        return None
+    except OutsideCorpus as exc:  # never indexed, and a version indexed before is removed, not kept
+        seen.discard(source)
+        report.skipped.append({"source": source, "reason": str(exc) + ("; its indexed version is removed"
+                                                                       if old else "")})
+        return None
+    except LoadError as exc:
+        _skip(report, keep, source, old, str(exc))
+        return None
+    try:
+        if limits.links_inside and st.st_nlink > 1 and st.st_nlink > names.get((st.st_dev, st.st_ino), 0):
+            seen.discard(source)
+            report.skipped.append({"source": source, "reason": f"hard link ({st.st_nlink} names, not all inside the "
+                                                               "corpus folder); not indexed"})
+            return None
+        if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns and not reload:
+            keep[source] = old
+            return None
+        if st.st_size > limits.max_bytes:  # refused before it is read whole to be hashed
+            _skip(report, keep, source, old, f"file too large ({st.st_size:,} bytes > limit {limits.max_bytes:,}; "
+                                             "UCA_MAX_FILE_BYTES)")
+            return None
+        return read_fd(fd, limits.max_bytes), st
+    except LoadError as exc:
+        _skip(report, keep, source, old, str(exc))
+    except OSError as exc:
+        _skip(report, keep, source, old, f"cannot read file: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
+    return None
+
+
+def _find_missing(report: IngestReport, manifest: Manifest, meta: dict[str, str], client, index_dir: Path,
+                  docs: dict[str, DocumentEntry]) -> tuple[bool, set[str], set[str]]:
+    """Damage a plain ingest repairs: (rebuild BM25?, documents to load again, chunk ids without a vector)."""
+    live = set(manifest.chunk_ids())
+    problem = bm25_problem(index_dir, meta.get("bm25_dir"), live)
+    if problem:
+        report.repairs.append(f"{problem}: rebuilt")
+    try:
+        collection = get_collection(client, meta["collection"])
+        count = collection.count()
+    except Exception:  # noqa: BLE001 - the collection (or the whole store) is gone: every vector is missing
+        collection, count = None, 0
+    missing: set[str] = set()
+    if count < len(live):
+        missing = live if collection is None else live - existing_ids(collection, sorted(live))
+    reload = {s for s, d in docs.items() if missing.intersection(d.chunk_ids)}
+    if missing:
+        report.repairs.append(f"{len(missing)} committed chunks had no vector in Chroma: embedded again "
+                              f"({len(reload)} document(s) loaded again)")
+    return problem is not None, reload, missing
 
 
 def acquire_lock(index_dir: Path) -> FileLock:
@@ -182,6 +309,10 @@ def run_ingest(
     try:
         return _ingest_locked(settings, full, embedder or Embedder(settings), progress, client, index_dir,
                               corpus, t0, holder)
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
+            raise  # locked, disk full...: not damage
+        raise IndexDamaged(f"the index is damaged: manifest {MANIFEST_FILE} ({exc}); {FULL}") from exc
     finally:
         lock.release()
         if own_client and holder.get("client") is not None and not settings.chroma_url:
@@ -193,7 +324,9 @@ def run_ingest(
 
 def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus, t0, holder) -> IngestReport:
     report = IngestReport()
-    manifest = Manifest(index_dir / MANIFEST_FILE)
+    if full:  # a damaged manifest or Chroma store is moved aside: the rebuild starts from fresh stores
+        report.repairs.extend(prepare_full_rebuild(settings))
+    manifest = open_manifest(index_dir)
     meta = manifest.meta()
     config = index_config(settings)
     built = "generation" in meta
@@ -212,61 +345,77 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         pending = meta.get("pending_collection")
         if meta.get("dirty") == "1" and pending and meta.get("pending_config") == json.dumps(config, sort_keys=True):
             collection_name = pending  # resume an interrupted rebuild: its vectors are reusable
-        else:
+        else:  # a fresh collection: never one left in the store by an older index (other model or settings)
+            client = holder["client"] = client or open_chroma(settings)
+            taken = {c if isinstance(c, str) else c.name for c in client.list_collections()}
             full_generation += 1
+            while f"{settings.collection}-g{full_generation}" in taken:
+                full_generation += 1
             collection_name = f"{settings.collection}-g{full_generation}"
     else:
         collection_name = old_collection
     prior = manifest.documents()
     previous = {} if full else prior
+    # plain ingest: a missing or wrong BM25 folder is rebuilt, and missing vectors are embedded again
+    rebuild_bm25, reload, missing_vectors = False, set(), set()
+    if built and not full:
+        client = holder["client"] = client or open_chroma(settings)
+        rebuild_bm25, reload, missing_vectors = _find_missing(report, manifest, meta, client, index_dir, prior)
     files, skipped = scan_corpus(corpus)
     report.skipped = skipped
     seen: set[str] = set()
     keep_docs: dict[str, DocumentEntry] = {}
     changed: dict[str, tuple[DocumentEntry, list[Chunk]]] = {}
-    for source, path in files:
-        seen.add(source)
-        old = previous.get(source)
-        try:
-            st = path.stat()
-            if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
-                keep_docs[source] = old
+    for folder in (s["source"] for s in skipped if s["reason"].startswith(UNREADABLE_FOLDER)):
+        under = [src for src in previous if src.startswith(folder)]
+        for src in under:  # its documents stay indexed as they were
+            seen.add(src)
+            keep_docs[src] = previous[src]
+        if under:
+            note = f"; its {len(under)} indexed document(s) are kept as they were"
+        elif full:
+            note = "; a full rebuild cannot index the documents under it"
+        else:
+            note = ""
+        next(x for x in skipped if x["source"] == folder)["reason"] += note
+    limits = LoadLimits.from_settings(settings)
+    names = _link_counts(files) if settings.links_inside_corpus else Counter()
+    loader = IsolatedLoader(settings, _load_and_chunk)
+    try:
+        for source, path in files:
+            seen.add(source)
+            old = previous.get(source)
+            got = _read_file(report, keep_docs, seen, source, path, old, limits, names, source in reload)
+            if got is None:
                 continue
-            if st.st_size > settings.max_file_bytes:  # refused before it is read whole to be hashed
-                _skip(report, keep_docs, source, old, f"file too large ({st.st_size:,} bytes > limit "
-                                                      f"{settings.max_file_bytes:,}; UCA_MAX_FILE_BYTES)")
+            raw, st = got
+            digest = hashlib.sha256(raw).hexdigest()
+            if old and old.content_hash == digest and source not in reload:
+                keep_docs[source] = DocumentEntry(source, digest, st.st_size, st.st_mtime_ns, old.title, old.format,
+                                                  old.chunk_ids)
                 continue
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            seen.discard(source)  # vanished during the scan: treat as deleted
-            report.skipped.append({"source": source, "reason": "file disappeared during the scan; treated as deleted"})
-            continue
-        except OSError as exc:
-            _skip(report, keep_docs, source, old, f"cannot read file: {exc.strerror or exc}")
-            continue
-        digest = hashlib.sha256(raw).hexdigest()
-        if old and old.content_hash == digest:
-            keep_docs[source] = DocumentEntry(source, digest, st.st_size, st.st_mtime_ns, old.title, old.format,
-                                              old.chunk_ids)
-            continue
-        try:
-            doc = load_document(path, source, settings.max_file_bytes)
-            chunks = with_languages(doc.text, chunk_document(doc, settings.chunk_size, settings.chunk_overlap),
-                                    settings.default_language)
-        except Exception as exc:  # noqa: BLE001 - one bad file is skipped with its reason, never the whole ingest
-            _skip(report, keep_docs, source, old,
-                  str(exc) if isinstance(exc, LoadError) else f"cannot be loaded ({type(exc).__name__}: {exc})")
-            continue
-        if doc.notes:
-            report.neutralised.append({"source": source, "reason": "; ".join(doc.notes)})
-        if not chunks:
-            report.skipped.append({"source": source, "reason": "no text to index"})
-            if old:  # as for a load error: its old chunks stay committed, so their vectors must stay too
-                keep_docs[source] = old
-            continue
-        entry = DocumentEntry(source, digest, st.st_size, st.st_mtime_ns, doc.title, doc.format,
-                              tuple(c.id for c in chunks))
-        changed[source] = (entry, chunks)
+            try:
+                doc, chunks = loader.load(path, source, limits)
+            except OutsideCorpus as exc:  # swapped for a link between our read and the loader's: never indexed
+                seen.discard(source)
+                report.skipped.append({"source": source, "reason": str(exc)})
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad file is skipped with its reason, never the ingest
+                _skip(report, keep_docs, source, old, loader.reason(exc))
+                continue
+            chunks = with_languages(doc.text, chunks, settings.default_language)
+            if doc.notes:
+                report.neutralised.append({"source": source, "reason": "; ".join(doc.notes)})
+            if not chunks:
+                report.skipped.append({"source": source, "reason": "no text to index"})
+                if old:  # as for a load error: its old chunks stay committed, so their vectors must stay too
+                    keep_docs[source] = old
+                continue
+            entry = DocumentEntry(source, digest, st.st_size, st.st_mtime_ns, doc.title, doc.format,
+                                  tuple(c.id for c in chunks))
+            changed[source] = (entry, chunks)
+    finally:
+        loader.close()
 
     deleted = sorted(s for s in previous if s not in seen)
     old_ids = {cid for d in prior.values() for cid in d.chunk_ids}
@@ -287,7 +436,7 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
     report.removed = len(removed_ids)
 
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    if not changed and not deleted and not dirty and built and not full:
+    if not changed and not deleted and not dirty and built and not full and not rebuild_bm25:
         meta_updates = {"last_ingest": now}
         if stale_files:  # touched but identical files: remember their new mtimes
             manifest.commit(stale_files, [], {}, meta_updates)
@@ -298,11 +447,11 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         return report
 
     # 1. vectors first (Chroma becomes a superset of what will be committed)
-    client = holder["client"] = client or chroma_client(settings)
+    client = holder["client"] = client or open_chroma(settings)
     collection = get_collection(client, collection_name, create=True)
     manifest.set_meta({"dirty": "1", "pending_collection": collection_name,
                        "pending_config": json.dumps(config, sort_keys=True)})
-    embed_chunks = [c for c in all_new_chunks if c.id in added_ids or full or not built]
+    embed_chunks = [c for c in all_new_chunks if c.id in added_ids or full or not built or c.id in missing_vectors]
     if embed_chunks:
         existing = existing_ids(collection, [c.id for c in embed_chunks])
         todo = [c for c in embed_chunks if c.id not in existing]
@@ -396,7 +545,10 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
     for col in client.list_collections():
         name = col if isinstance(col, str) else col.name
         if name.startswith(prefix) and name != collection_name:
-            client.delete_collection(name)
+            try:
+                client.delete_collection(name)
+            except Exception:  # noqa: BLE001 - a damaged old collection stays behind, never served
+                report.repairs.append(f"could not delete the old Chroma collection {name!r}")
     manifest.set_meta({"dirty": "0"})
     if getattr(embedder, "backend", "") == "auto" and getattr(embedder, "_model", None) is not None:
         embedder.export_onnx()  # later processes embed queries without importing torch
@@ -430,80 +582,3 @@ def collect_orphans(manifest: Manifest, collection, index_dir: Path, full_scan: 
             if d.relative_to(index_dir).as_posix() != current:
                 shutil.rmtree(d, ignore_errors=True)
     return removed
-
-
-@dataclass
-class CheckReport:
-    """Result of the integrity check (``uca ingest --check``)."""
-
-    ok: bool
-    clean: bool
-    manifest_chunks: int
-    vector_chunks: int
-    bm25_chunks: int
-    problems: list[str]
-    hints: list[str]
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def check_index(settings: Settings, client=None) -> CheckReport:
-    """Compare manifest, Chroma and BM25 ids. ``ok``: the committed index is complete and consistent;
-    ``clean``: also no orphan vectors or duplicates left by an interrupted ingest."""
-    import json
-
-    index_dir = settings.resolved_index_dir()
-    problems, hints = [], []
-    path = index_dir / MANIFEST_FILE
-    if not path.exists():
-        return CheckReport(False, False, 0, 0, 0, ["no index: manifest missing"], ["run `uca ingest`"])
-    manifest = Manifest(path)
-    meta = manifest.meta()
-    if "generation" not in meta:
-        return CheckReport(False, False, 0, 0, 0, ["no committed index yet"], ["run `uca ingest`"])
-    docs = manifest.documents()
-    live = manifest.chunk_ids()
-    live_set = set(live)
-    doc_ids = [cid for d in docs.values() for cid in d.chunk_ids]
-    ok = clean = True
-    if len(live) != len(live_set) or len(doc_ids) != len(set(doc_ids)):
-        ok = False
-        problems.append("duplicate chunk ids in the manifest")
-    if set(doc_ids) != live_set:
-        ok = False
-        problems.append("documents table and chunks table disagree")
-    client = client or chroma_client(settings)
-    try:
-        collection = get_collection(client, meta["collection"])
-        vec_ids = all_vector_ids(collection)
-    except Exception as exc:  # noqa: BLE001
-        vec_ids = []
-        ok = False
-        problems.append(f"Chroma collection {meta.get('collection')!r} cannot be opened: {exc}")
-    vec_set = set(vec_ids)
-    missing = live_set - vec_set
-    orphans = vec_set - live_set
-    if missing:
-        ok = False
-        problems.append(f"{len(missing)} committed chunks have no vector in Chroma")
-    if orphans:
-        clean = False
-        problems.append(f"{len(orphans)} orphan vectors in Chroma (left by an interrupted ingest; never served)")
-    bm25_ids: list[str] = []
-    try:
-        bm25_ids = json.loads((index_dir / meta["bm25_dir"] / IDS_FILE).read_text(encoding="utf-8"))
-    except (OSError, KeyError, ValueError) as exc:
-        ok = False
-        problems.append(f"BM25 index unreadable: {exc}")
-    if bm25_ids and (len(bm25_ids) != len(set(bm25_ids)) or set(bm25_ids) != live_set):
-        ok = False
-        problems.append("BM25 ids differ from the manifest")
-    if meta.get("dirty") == "1":
-        clean = False
-        problems.append("an ingest was interrupted before it finished cleaning up")
-    if not ok:
-        hints.append("run `uca ingest --full` to rebuild the index from the corpus")
-    elif not clean:
-        hints.append("run `uca ingest` to complete the interrupted ingest and remove orphans")
-    return CheckReport(ok, ok and clean, len(live), len(vec_ids), len(bm25_ids), problems, hints)

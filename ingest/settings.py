@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     chunk_size: int = Field(700, ge=100, le=20_000)
     chunk_overlap: int = Field(100, ge=0)
     max_file_bytes: int = Field(50_000_000, ge=1)
+    max_file_chars: int = Field(10_000_000, ge=1)  # text extracted from one file, checked while extracting
+    max_file_seconds: float = Field(120.0, gt=0)  # to load and chunk one file; then its worker is killed, file skipped
+    max_pdf_pages: int = Field(2000, ge=1)  # a PDF with more pages is skipped before any page is read
+    max_html_depth: int = Field(400, ge=1)  # HTML nested deeper is refused before a tree is built
+    max_html_elements: int = Field(200_000, ge=1)  # HTML with more elements is refused before a tree is built
+    links_inside_corpus: bool = False  # index symlinks and hard links (only if every name lies inside the corpus)
     collection: str = "uca_chunks"
     cache_dir: Path = Path("~/.cache/uca")  # machine-wide caches (the ONNX export of the embedding model)
     chroma_url: str | None = None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from ingest.chunking import chunk_document
@@ -271,3 +274,54 @@ def test_file_over_size_limit_is_a_load_error(tmp_path):
     with pytest.raises(LoadError, match="too large"):
         load_document(path, "big.txt", max_bytes=1000)
     assert load_document(path, "big.txt", max_bytes=5000).text == "word " * 1000
+
+
+# -- the line-based Markdown headings and the linear CSS parsing give what the old regular expressions gave ---
+
+_OLD_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+_OLD_SETEXT = re.compile(r"^(?P<text>[^\n]*\S[^\n]*)\n {0,3}(?P<rule>=+|-+)[ \t]*$", re.M)
+_OLD_FENCE = re.compile(r"^ {0,3}(```|~~~)", re.M)
+
+
+def _old_headings(text: str) -> list[tuple[int, int, int, str]]:
+    """The regex version the loader had before (quadratic on one long line; fine on short documents)."""
+    marks = [m.start() for m in _OLD_FENCE.finditer(text)]
+    fenced = list(zip(marks[::2], marks[1::2] + [len(text)] * (len(marks) % 2), strict=False))
+
+    def in_fence(pos: int) -> bool:
+        return any(a <= pos < b for a, b in fenced)
+
+    out = [(m.start(), m.end(), len(m.group(1)), m.group(2).strip()) for m in _OLD_ATX.finditer(text)
+           if not in_fence(m.start())]
+    for m in _OLD_SETEXT.finditer(text):
+        line = m.group("text").strip()
+        if not in_fence(m.start()) and not line.startswith(("#", "-", "*", ">", "|")):
+            out.append((m.start(), m.end(), 1 if m.group("rule").startswith("=") else 2, line))
+    return sorted(out, key=lambda h: h[0])
+
+
+def test_markdown_headings_match_the_old_regular_expressions(tmp_path):
+    rng = random.Random(7)
+    pieces = ["#", "# ", "## ", "###### ", "####### ", "=", "-", "---", "===", "\n", "\n", "\n", " ", "  ", "\t",
+              "a", "b c", "```", "~~~", "\r", "*", ">", " #", "|", "Title"]
+    path = tmp_path / "x.md"
+    checked = 0
+    for _ in range(1500):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 30)))
+        if not text.strip():
+            continue
+        path.write_bytes(text.encode())
+        got = [(h.start, h.end, h.level, h.text) for h in load_document(path, "x.md").headings]
+        assert got == _old_headings(text), repr(text)
+        checked += 1
+    assert checked > 1000
+
+
+def test_css_rules_match_the_old_regular_expression():
+    from ingest.loaders import _css_rules
+
+    old = re.compile(r"([^{}]+)\{([^{}]*)\}")
+    rng = random.Random(11)
+    for _ in range(5000):
+        css = "".join(rng.choice("ab .#{}:;/* ") for _ in range(rng.randrange(0, 40)))
+        assert _css_rules(css) == old.findall(css), css

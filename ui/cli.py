@@ -21,8 +21,13 @@ def run(args: argparse.Namespace) -> int:
     """Build the app once and serve it until interrupted."""
     from ingest.cli import settings_from_args
     from ingest.index import IndexMismatch, IndexMissing
+    from ingest.repair import diagnose
 
     settings = settings_from_args(args)
+    damage = diagnose(settings)  # one line naming the repair, instead of a UI whose every answer fails
+    if damage:
+        print(f"uca chat: error: {damage}", file=sys.stderr)
+        return 2
     from ui.app import main
 
     try:

@@ -1,0 +1,59 @@
+"""Loading untrusted files in a worker process that a watchdog can stop (``UCA_MAX_FILE_SECONDS``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ingest.files import LoadError, LoadLimits
+from ingest.settings import Settings
+
+
+class IsolatedLoader:
+    """Loads and chunks files in a worker process, each under the time limit ``UCA_MAX_FILE_SECONDS``.
+
+    A process because it is the only thing that can be stopped: a runaway regular expression or a pypdf
+    loop holds the GIL, so a thread would neither finish nor let a watchdog thread act. On a timeout pebble
+    kills the worker (SIGTERM, then SIGKILL) and the next file gets a new one; the file is skipped with its
+    reason and the ingest goes on. The worker is forked (started in milliseconds, the loaders already
+    imported); it runs only loader and chunker code, never Chroma or the model, and leaves with ``os._exit``.
+    The pool starts at the first file that needs loading: an unchanged corpus starts no process."""
+
+    def __init__(self, settings: Settings, work: Callable[..., Any]) -> None:
+        self.settings = settings
+        self.work = work  # (path, source, limits, chunk_size, chunk_overlap) -> (document, chunks)
+        self.pool = None
+
+    def load(self, path: Path, source: str, limits: LoadLimits):
+        if self.pool is None:
+            import multiprocessing
+
+            from pebble import ProcessPool
+
+            self.pool = ProcessPool(max_workers=1, context=multiprocessing.get_context("fork"))
+        s = self.settings
+        future = self.pool.schedule(self.work, args=(path, source, limits, s.chunk_size, s.chunk_overlap),
+                                    timeout=s.max_file_seconds)
+        return future.result()
+
+    def reason(self, exc: BaseException) -> str:
+        """The skip reason for what :meth:`load` raised."""
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        from pebble import ProcessExpired
+
+        if isinstance(exc, LoadError):
+            return str(exc)
+        if isinstance(exc, FutureTimeout):
+            return (f"took longer than {self.settings.max_file_seconds:g} s to load (UCA_MAX_FILE_SECONDS); "
+                    "abandoned")
+        if isinstance(exc, ProcessExpired):
+            return f"the loader process died (exit code {exc.exitcode}; out of memory?)"
+        return f"cannot be loaded ({type(exc).__name__}: {exc})"
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool.join()
+            self.pool = None
