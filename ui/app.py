@@ -21,7 +21,7 @@ from assistant.guard import QuestionError
 from assistant.results import Answer
 from ingest.pipeline import IngestLocked, run_ingest
 from ingest.settings import Settings
-from ui import render
+from ui import feedback, render, server
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ FEEDBACK_FILE = "feedback.jsonl"
 SLOW_ENV = "UCA_TEST_SLOW_ANSWER"  # test hook: seconds each `/ask` answer waits first (see build_app)
 TITLE = "Unicancer International · Document Assistant"
 MAX_K = 20
+# the vote values the page sends (gradio's chatbot: true = Like, false = Dislike, "" = vote withdrawn)
+VOTES: dict[Any, str] = {True: "up", False: "down", "Like": "up", "Dislike": "down", "": "cleared", None: "cleared"}
 
 CSS = """
 .gradio-container { max-width: 1440px !important; margin: 0 auto !important; }
@@ -173,20 +175,20 @@ class ChatApp:
 
     # -- feedback
     def record_feedback(self, turns: list[dict[str, Any]] | None, index: Any, liked: Any) -> dict[str, Any] | None:
-        """Append the vote on the assistant message at ``index`` to ``feedback.jsonl``; the record written."""
-        if isinstance(index, list | tuple):
-            index = index[0] if index else None
+        """Append the vote on the assistant message at ``index`` to ``feedback.jsonl``; the record written, or
+        ``None`` when the event is not one the page sends (unknown vote value, no such answer)."""
+        if isinstance(index, list | tuple) and len(index) == 1:
+            index = index[0]
         turns = turns or []
-        if not isinstance(index, int) or index % 2 != 1 or not 0 <= index // 2 < len(turns):
+        if (not isinstance(index, int) or isinstance(index, bool) or index % 2 != 1
+                or not 0 <= index // 2 < len(turns)):
+            return None
+        vote = VOTES.get(liked) if isinstance(liked, bool | str | None) else None
+        if vote is None:
+            log.warning("feedback refused: a vote of %s %.40r", type(liked).__name__, liked)
             return None
         turn = turns[index // 2]
         answer = turn.get("answer") or {}
-        if liked is True or liked == "Like":
-            vote = "up"
-        elif liked is False or liked == "Dislike":
-            vote = "down"
-        else:
-            vote = str(liked) if liked else "cleared"
         record = {
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
             "vote": vote,
@@ -197,15 +199,13 @@ class ChatApp:
             "mode": answer.get("mode"),
             "citations": [
                 {k: c.get(k) for k in ("n", "source", "section", "sentence", "chunk_id", "supported")}
-                for c in answer.get("citations", [])
+                for c in answer.get("citations", [])[:MAX_K]
             ],
         }
-        line = json.dumps(record, ensure_ascii=False)
+        line = feedback.bounded_line(record, self.settings.feedback_record_bytes)
         with self._feedback_lock:
-            self.feedback_path.parent.mkdir(parents=True, exist_ok=True)
-            with self.feedback_path.open("a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
-        return record
+            feedback.append(self.feedback_path, line, self.settings.feedback_log_bytes)
+        return json.loads(line)
 
     # -- corpus
     def stats_html(self) -> str:
@@ -230,7 +230,7 @@ class ChatApp:
             return f"**Refused.** {msg}", self.stats_html()
         except Exception as exc:
             log.exception("re-ingest failed")
-            return f"⚠ Re-ingest failed: {render.escape_markdown(str(exc))}", self.stats_html()
+            return f"⚠ Re-ingest failed: {render.escape_markdown(render.without_paths(str(exc)))}", self.stats_html()
         self.assistant.retriever.refresh()
         skipped = f", {len(rep.skipped)} skipped" if rep.skipped else ""
         status = (f"✓ Re-ingested in {rep.seconds:.1f} s: {rep.documents} documents, {rep.chunks} chunks "
@@ -243,7 +243,8 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
     app = ChatApp(settings, assistant)
     private: dict[str, Any] = {"api_visibility": "private"}
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    cache = (settings.upload_cache_seconds, settings.upload_cache_seconds)  # Gradio deletes older temporary files
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=cache) as demo:
         gr.HTML(
             "<div id=\"uca-header\"><h1>Unicancer International <span class=\"uca-accent\">·</span> "
             "Document Assistant</h1><p>Answers come only from the indexed documents, with the passage behind "
@@ -336,13 +337,10 @@ def warm_up(assistant: Assistant) -> None:
 
 
 def main(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Serve the app (blocks until interrupted)."""
+    """Serve the app behind the request guard (blocks until interrupted)."""
     assistant = Assistant(settings)
     warm_up(assistant)
     demo = build_app(settings, assistant)
-    demo.launch(
-        server_name=host or settings.host, server_port=port if port is not None else settings.port,
-        share=False, inbrowser=False, show_error=False, ssr_mode=False, footer_links=["api"],
-        theme=_theme(), css=CSS,
-    )
-
+    bind = host or settings.host
+    app = server.asgi_app(demo, settings, bind, footer_links=["api"], theme=_theme(), css=CSS)
+    server.serve(app, bind, port if port is not None else settings.port)
