@@ -185,6 +185,58 @@ def test_allowed_hosts_come_from_the_bind_host_and_the_setting():
     assert "0.0.0.0" not in server.allowed_hosts(Settings(), "0.0.0.0")
 
 
+def _call(guard: server.RequestGuard, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> int:
+    """The status of one request through ``guard``, its body streamed in 1,000-byte messages."""
+    import asyncio
+
+    sent: list[dict] = []
+    chunks = [body[i:i + 1000] for i in range(0, len(body), 1000)] or [b""]
+
+    async def run() -> None:
+        queue = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+
+        async def receive():
+            return queue.pop(0) if queue else {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": method, "path": path, "scheme": "http",
+                 "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
+        await guard(scope, receive, send)
+
+    asyncio.run(run())
+    return next(m["status"] for m in sent if m["type"] == "http.response.start")
+
+
+def test_the_guard_refuses_uploads_when_they_are_off_and_counts_streamed_bytes():
+    off = server.RequestGuard(_echo_app(), {"127.0.0.1"}, max_body=5000, upload_limit=None)
+    on = server.RequestGuard(_echo_app(), {"127.0.0.1"}, max_body=5000, upload_limit=20_000)
+    host = {"Host": "127.0.0.1:7860"}
+    assert _call(off, "POST", server.UPLOAD_PATH, host, b"x" * 10) == 403
+    assert _call(on, "POST", server.UPLOAD_PATH, host, b"x" * 10_000) == 200  # the upload route's own limit
+    assert _call(on, "POST", server.UPLOAD_PATH, host, b"x" * 30_000) == 413  # streamed, no Content-Length
+    assert _call(on, "POST", "/gradio_api/queue/join", host, b"x" * 10_000) == 413
+    assert _call(on, "POST", "/gradio_api/queue/join", {**host, "Content-Length": "999999"}, b"") == 413
+    assert _call(on, "POST", "/gradio_api/queue/join", {**host, "Content-Length": "-1"}, b"") == 400
+    assert _call(on, "POST", "/gradio_api/queue/join", host, b"x" * 4000) == 200
+    assert _call(on, "GET", "/", {"Host": "evil.example.com"}) == 400
+    assert _call(on, "GET", "/", {**host, "Origin": "http://127.0.0.1:7861"}) == 403
+    assert _call(on, "GET", "/", {**host, "Origin": "http://127.0.0.1:7860"}) == 200
+
+
+def _echo_app():
+    """An app that reads its whole body, then answers 200."""
+
+    async def app(scope, receive, send):
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    return app
+
+
 # -- against a real `uca chat`
 
 @pytest.fixture(scope="module")
@@ -310,8 +362,9 @@ def test_a_100_mb_upload_is_refused_and_nothing_is_kept(chat, how):
     headers.update({"Content-Length": str(100 * MB + len(prefix))} if how == "content-length"
                    else {"Transfer-Encoding": "chunked"})
     status, sent = stream_body(srv.port, "/gradio_api/upload", headers, 100 * MB, prefix=prefix)
-    assert status in (403, 413)
-    assert sent < 10 * MB, f"the server read {sent} bytes before refusing"
+    assert status == 413
+    limit = Settings().max_upload_bytes  # Gradio refuses the file when it passes this size
+    assert sent < limit + 10 * MB, f"the server read {sent} bytes before refusing"
     kept = [p for p in temp.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in kept) < MB, kept
 

@@ -5,6 +5,7 @@ Safety: every text from documents or users goes through :mod:`ui.render` (escape
 sanitising stays on; no ``allowed_paths``; no share link; a bounded queue with concurrency limits.
 """
 
+import functools
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from assistant.guard import QuestionError
 from assistant.results import Answer
 from ingest.pipeline import IngestLocked, run_ingest
 from ingest.settings import Settings
-from ui import feedback, render, server
+from ui import documents, feedback, render, server
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,11 @@ CSS = """
 .uca-stats dt { color: var(--body-text-color-subdued); }
 .uca-stats dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
 .uca-stats ul, .uca-near { margin: 4px 0 0 18px; font-size: 0.85rem; }
+.uca-docs table { width: 100%; font-size: 0.82rem; border-collapse: collapse; }
+.uca-docs th, .uca-docs td { text-align: left; padding: 2px 6px; border-bottom: 1px solid var(--border-color-primary); }
+.uca-docname { overflow-wrap: anywhere; }
+.uca-results ul { margin: 4px 0 0 18px; font-size: 0.85rem; }
+.uca-refused strong { color: #b42318; }
 """
 
 
@@ -102,6 +108,11 @@ class ChatApp:
         self.assistant = assistant or Assistant(settings)
         self.feedback_path = settings.resolved_index_dir() / FEEDBACK_FILE
         self._feedback_lock = threading.Lock()
+
+    @functools.cached_property
+    def library(self) -> documents.Library:
+        """Adds and removes documents with the assistant's embedder (built on first use)."""
+        return documents.Library(self.settings, self.assistant.embedder)
 
     # -- chat
     @staticmethod
@@ -238,6 +249,99 @@ class ChatApp:
         return status, self.stats_html()
 
 
+    # -- documents
+    def documents_html(self) -> str:
+        """The Documents panel's list, read from the committed manifest."""
+        try:
+            last = self.assistant.retriever.stats().get("last_ingest")
+            return render.documents_html(documents.documents(self.settings), last)
+        except Exception as exc:
+            return render.stats_html(None, error=str(exc))
+
+    def document_choices(self) -> list[str]:
+        try:
+            return [d["source"] for d in documents.documents(self.settings)]
+        except Exception:  # no index yet: nothing to remove
+            return []
+
+    def _corpus_change(self, action: Any, progress: Any) -> str:
+        """Run an add or a removal (the ingest lock), refresh the live index: the results panel."""
+
+        def report(stage: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress((done, total) if total else None, desc=stage)
+
+        try:
+            results, summary = action(report)
+        except IngestLocked:
+            msg = "Another ingest is already running (from this app or `uca ingest`). Try again when it is done."
+            gr.Warning(msg, title="Refused")
+            return render.results_html([], f"Refused. {msg}")
+        except Exception as exc:
+            log.exception("corpus change failed")
+            return render.results_html([], f"Failed: {exc}")
+        self.assistant.retriever.refresh()
+        return render.results_html(results, summary)
+
+    def add_documents(self, files: Any, replace: bool, progress: Any = None) -> str:
+        paths = [str(f) for f in (files if isinstance(files, list) else [files] if files else [])]
+        if not paths:
+            return render.results_html([], "Choose one or more files first.")
+        return self._corpus_change(lambda p: self.library.add(paths, bool(replace), p), progress)
+
+    def remove_document(self, source: Any, progress: Any = None) -> str:
+        if not isinstance(source, str) or not source:
+            return render.results_html([], "Choose a document to remove first.")
+        return self._corpus_change(lambda p: self.library.remove(source, p), progress)
+
+
+def _documents_panel(app: ChatApp, stats: Any, private: dict[str, Any]) -> None:
+    """The Documents accordion: upload (when allowed), the list, and removal with confirmation."""
+    settings = app.settings
+    with gr.Accordion("Documents", open=False, elem_id="uca-documents-panel"):
+        listing = gr.HTML(app.documents_html(), elem_id="uca-documents", js_on_load=None)
+        if not settings.uploads:
+            gr.Markdown("Adding and removing documents from the browser is turned off (UCA_UPLOADS=false).",
+                        elem_id="uca-uploads-off")
+            return
+        files = gr.File(label=f"Add documents ({', '.join(documents.UPLOAD_SUFFIXES)}; at most "
+                              f"{settings.max_upload_files} files of {settings.max_upload_bytes // 1_000_000} MB)",
+                        file_count="multiple", file_types=list(documents.UPLOAD_SUFFIXES), type="filepath",
+                        elem_id="uca-upload")
+        replace = gr.Checkbox(False, label="Replace documents with the same name", elem_id="uca-replace")
+        add = gr.Button("Add to the corpus", variant="primary", size="sm", elem_id="uca-add")
+        results = gr.HTML("", elem_id="uca-doc-results", js_on_load=None)
+        choice = gr.Dropdown(app.document_choices(), value=None, label="Remove a document", elem_id="uca-remove-choice")
+        remove = gr.Button("Remove…", variant="secondary", size="sm", elem_id="uca-remove")
+        with gr.Row(visible=False, elem_id="uca-remove-confirm") as confirm:
+            question = gr.Markdown("", elem_id="uca-remove-question")
+            yes = gr.Button("Yes, remove it", variant="stop", size="sm", elem_id="uca-remove-yes")
+            no = gr.Button("Cancel", size="sm", elem_id="uca-remove-cancel")
+
+        def refreshed() -> tuple:
+            return app.documents_html(), app.stats_html(), gr.update(choices=app.document_choices(), value=None)
+
+        def on_add(f: Any, r: bool, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+            return (app.add_documents(f, r, progress), None, *refreshed())
+
+        def ask_remove(source: Any) -> tuple:
+            if not source:
+                return gr.update(visible=False), "", render.results_html([], "Choose a document to remove first.")
+            text = (f"Remove **{render.escape_markdown(render.visible(source))}** from the corpus folder and the "
+                    "index?")
+            return gr.update(visible=True), text, ""
+
+        def on_remove(source: Any, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+            return (app.remove_document(source, progress), gr.update(visible=False), *refreshed())
+
+        # unlimited concurrency: a second change must be refused by the ingest lock at once, not queued
+        add.click(on_add, [files, replace], [results, files, listing, stats, choice], concurrency_limit=None,
+                  **private)
+        remove.click(ask_remove, choice, [confirm, question, results], queue=False, **private)
+        yes.click(on_remove, choice, [results, confirm, listing, stats, choice], concurrency_limit=None, **private)
+        no.click(lambda: gr.update(visible=False), None, confirm, queue=False, **private)
+
+
 def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
     """The Blocks app (not launched; see :func:`main`). The assistant is built once, here."""
     app = ChatApp(settings, assistant)
@@ -285,6 +389,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                     stats = gr.HTML(app.stats_html(), elem_id="uca-stats", js_on_load=None)
                     reingest = gr.Button("↻ Re-ingest", size="sm", elem_id="uca-reingest")
                     status = gr.Markdown("", elem_id="uca-reingest-status")
+                _documents_panel(app, stats, private)
 
         outputs = [msg, chatbot, sources, turns]
         inputs = [msg, turns, mode, k]
@@ -342,5 +447,6 @@ def main(settings: Settings, host: str | None = None, port: int | None = None) -
     warm_up(assistant)
     demo = build_app(settings, assistant)
     bind = host or settings.host
-    app = server.asgi_app(demo, settings, bind, footer_links=["api"], theme=_theme(), css=CSS)
+    app = server.asgi_app(demo, settings, bind, uploads=settings.uploads, footer_links=["api"], theme=_theme(),
+                          css=CSS)
     server.serve(app, bind, port if port is not None else settings.port)

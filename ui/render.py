@@ -237,3 +237,40 @@ def stats_html(stats: dict[str, Any] | None, error: str | None = None) -> str:
     more = f"<li>… and {len(sources) - 200} more</li>" if len(sources) > 200 else ""
     listing = f"<details><summary>Indexed documents</summary><ul>{items}{more}</ul></details>" if items else ""
     return f"<div class=\"uca-stats\"><dl>{dl}</dl>{listing}</div>"
+
+
+def _size(n: Any) -> str:
+    n = int(n or 0)
+    if n < 1000:
+        return f"{n} B"
+    return f"{n / 1000:.1f} kB" if n < 1_000_000 else f"{n / 1_000_000:.1f} MB"
+
+
+def documents_html(docs: list[dict[str, Any]], last_ingest: Any = None) -> str:
+    """The Documents panel's list: name (control characters visible), format, chunks, size, dates."""
+    if not docs:
+        return "<div class=\"uca-docs uca-empty\"><p>No document is indexed yet.</p></div>"
+    rows = "".join(
+        f"<tr><td class=\"uca-docname\">{html.escape(visible(d['source']))}</td><td>{html.escape(str(d['format']))}"
+        f"</td><td>{int(d['chunks'])}</td><td>{_size(d['size'])}</td><td>{html.escape(_when(d['modified']))}</td></tr>"
+        for d in docs)
+    when = f"<p class=\"uca-count\">Last ingest: {html.escape(_when(last_ingest))}</p>" if last_ingest else ""
+    return (f"<div class=\"uca-docs\">{when}<table><thead><tr><th>Document</th><th>Format</th><th>Chunks</th>"
+            f"<th>Size</th><th>Modified</th></tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+RESULT_LABELS = {"added": "✓ added", "replaced": "✓ replaced", "unchanged": "= unchanged", "removed": "✓ removed",
+                 "refused": "✗ refused", "stored": "… stored"}
+
+
+def results_html(results: list[Any], summary: str) -> str:
+    """One line per file of an upload or removal (status, name, chunks or reason) and the summary."""
+    items = []
+    for r in results:
+        detail = f" ({r.chunks} chunks)" if r.chunks is not None else ""
+        reason = f": {html.escape(without_paths(r.reason))}" if r.reason else ""
+        items.append(f"<li class=\"uca-result uca-{html.escape(r.status)}\"><strong>"
+                     f"{html.escape(RESULT_LABELS.get(r.status, r.status))}</strong> "
+                     f"<span class=\"uca-docname\">{html.escape(visible(r.name))}</span>{detail}{reason}</li>")
+    listing = f"<ul>{''.join(items)}</ul>" if items else ""
+    return f"<div class=\"uca-results\"><p>{html.escape(without_paths(summary))}</p>{listing}</div>"

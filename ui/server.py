@@ -178,17 +178,19 @@ def upload_body_limit(max_files: int, max_file_bytes: int) -> int:
 GRACEFUL_SHUTDOWN_SECONDS = 5  # open event streams get this long to end on SIGTERM/Ctrl-C before they are cut
 
 
-def asgi_app(demo: Any, settings: Settings, bind_host: str, upload_limit: int | None = None,
-             **mount: Any) -> RequestGuard:
+def asgi_app(demo: Any, settings: Settings, bind_host: str, uploads: bool = False, **mount: Any) -> RequestGuard:
     """``demo`` mounted at ``/`` of a FastAPI app with Starlette's CORS layer (no allowed origin, so Gradio
-    adds none of its own), behind the guard. ``mount`` goes to ``gr.mount_gradio_app`` (theme, css, ...)."""
+    adds none of its own), behind the guard. With ``uploads``, Gradio's upload route takes up to
+    ``settings.max_upload_files`` files of ``settings.max_upload_bytes`` (Gradio checks each file's size while
+    it streams in); without, the route is refused. ``mount`` goes to ``gr.mount_gradio_app`` (theme, css)."""
     import gradio as gr
     from fastapi import FastAPI
     from starlette.middleware.cors import CORSMiddleware
 
     parent = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     parent.add_middleware(CORSMiddleware, allow_origins=[])
-    max_file = upload_limit if upload_limit is not None else settings.max_request_bytes
+    upload_limit = upload_body_limit(settings.max_upload_files, settings.max_upload_bytes) if uploads else None
+    max_file = settings.max_upload_bytes if uploads else settings.max_request_bytes
     gr.mount_gradio_app(parent, demo, path="/", max_file_size=max_file, show_error=False, ssr_mode=False,
                         **mount)
     return RequestGuard(parent, allowed_hosts(settings, bind_host), settings.max_request_bytes, upload_limit)
