@@ -469,3 +469,20 @@ def test_a_url_in_a_document_or_a_question_shows_as_text_not_a_link(chat):
             assert pg.locator("#uca-sources a").count() == 0
         finally:
             browser.close()
+
+
+def test_uploaded_temporary_files_are_deleted_at_shutdown(chat):
+    """Last in this module: it stops the server."""
+    import httpx
+
+    srv, temp = chat
+    reply = httpx.post(srv.url + "/gradio_api/upload", files={"files": ("note.txt", b"temporary text " * 100)},
+                       timeout=60)
+    assert reply.status_code == 200, reply.text
+    deadline = time.monotonic() + 15
+    while not [p for p in temp.rglob("note.txt")] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [p for p in temp.rglob("note.txt")], "the upload did not reach Gradio's temporary folder"
+    srv.stop()  # SIGTERM: uvicorn's shutdown runs Gradio's cleanup (then re-raises the signal: exit -15)
+    assert srv.proc.returncode == -15, srv.log_tail()  # not the SIGKILL of a server that would not stop
+    assert [p for p in temp.rglob("*") if p.is_file() and p.stat().st_size] == []
