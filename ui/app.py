@@ -246,7 +246,7 @@ class ChatApp:
         skipped = f", {len(rep.skipped)} skipped" if rep.skipped else ""
         status = (f"✓ Re-ingested in {rep.seconds:.1f} s: {rep.documents} documents, {rep.chunks} chunks "
                   f"({rep.added} added, {rep.removed} removed{skipped}). The new index is live.")
-        return status, self.stats_html()
+        return status + render.skipped_markdown(rep.skipped), self.stats_html()
 
 
     # -- documents

@@ -239,6 +239,20 @@ def stats_html(stats: dict[str, Any] | None, error: str | None = None) -> str:
     return f"<div class=\"uca-stats\"><dl>{dl}</dl>{listing}</div>"
 
 
+SKIPPED_SHOWN = 20  # skipped files listed by name under a re-ingest status (the rest are counted)
+
+
+def skipped_markdown(skipped: list[dict[str, str]]) -> str:
+    """The files an ingest skipped, each with its reason (names with control characters visible)."""
+    if not skipped:
+        return ""
+    lines = [f"- {escape_markdown(visible(d.get('source', '?')))}: "
+             f"{escape_markdown(without_paths(d.get('reason', '')))}" for d in skipped[:SKIPPED_SHOWN]]
+    if len(skipped) > SKIPPED_SHOWN:
+        lines.append(f"- … and {len(skipped) - SKIPPED_SHOWN} more (see `uca ingest`)")
+    return "\n\n**Skipped:**\n" + "\n".join(lines)
+
+
 def _size(n: Any) -> str:
     n = int(n or 0)
     if n < 1000:
