@@ -225,6 +225,16 @@ def test_documents_panel_uploads_lists_answers_refuses_and_removes(chat, tmp_pat
             expect(bot).to_have_count(3)
             expect(bot.nth(2)).not_to_contain_text("▍")
             expect(bot.nth(2)).not_to_contain_text("Tromsø")
+            # a file copied in on disk: Re-ingest shows it in the list, and so does a reloaded page
+            (chat.corpus / "quarnix.md").write_text("# Quarnix\n\nThe Quarnix Centre opened in Oslo.\n")
+            pg.locator("#uca-reingest").click()
+            expect(pg.locator("#uca-reingest-status")).to_contain_text("Re-ingested")
+            expect(docs).to_contain_text("quarnix.md")
+            pg.reload()
+            pg.locator("#uca-documents-panel").get_by_text("Documents").first.click()
+            expect(pg.locator("#uca-documents")).to_contain_text("quarnix.md")
+            expect(pg.locator("#uca-documents")).to_contain_text("snark.pdf")
+            expect(pg.locator("#uca-documents")).not_to_contain_text("vorpal.md")
             temp = Path(chat.env["GRADIO_TEMP_DIR"])
             kept = [p for p in temp.rglob("*") if p.is_file() and p.stat().st_size]
             assert kept == [], f"uploaded copies left in Gradio's temporary folder: {kept}"

@@ -295,15 +295,16 @@ class ChatApp:
         return self._corpus_change(lambda p: self.library.remove(source, p), progress)
 
 
-def _documents_panel(app: ChatApp, stats: Any, private: dict[str, Any]) -> None:
-    """The Documents accordion: upload (when allowed), the list, and removal with confirmation."""
+def _documents_panel(app: ChatApp, stats: Any, private: dict[str, Any]) -> tuple[Any, Any]:
+    """The Documents accordion: upload (when allowed), the list, and removal with confirmation; (the list, the
+    removal choice or ``None``), which the page refreshes on load and after a re-ingest."""
     settings = app.settings
     with gr.Accordion("Documents", open=False, elem_id="uca-documents-panel"):
         listing = gr.HTML(app.documents_html(), elem_id="uca-documents", js_on_load=None)
         if not settings.uploads:
             gr.Markdown("Adding and removing documents from the browser is turned off (UCA_UPLOADS=false).",
                         elem_id="uca-uploads-off")
-            return
+            return listing, None
         files = gr.File(label=f"Add documents ({', '.join(documents.UPLOAD_SUFFIXES)}; at most "
                               f"{settings.max_upload_files} files of {settings.max_upload_bytes // 1_000_000} MB)",
                         file_count="multiple", file_types=list(documents.UPLOAD_SUFFIXES), type="filepath",
@@ -340,6 +341,7 @@ def _documents_panel(app: ChatApp, stats: Any, private: dict[str, Any]) -> None:
         remove.click(ask_remove, choice, [confirm, question, results], queue=False, **private)
         yes.click(on_remove, choice, [results, confirm, listing, stats, choice], concurrency_limit=None, **private)
         no.click(lambda: gr.update(visible=False), None, confirm, queue=False, **private)
+    return listing, choice
 
 
 def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
@@ -389,7 +391,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                     stats = gr.HTML(app.stats_html(), elem_id="uca-stats", js_on_load=None)
                     reingest = gr.Button("↻ Re-ingest", size="sm", elem_id="uca-reingest")
                     status = gr.Markdown("", elem_id="uca-reingest-status")
-                _documents_panel(app, stats, private)
+                listing, choice = _documents_panel(app, stats, private)
 
         outputs = [msg, chatbot, sources, turns]
         inputs = [msg, turns, mode, k]
@@ -414,8 +416,17 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             return app.reingest(progress)
 
         # unlimited concurrency: a second click must be refused by the ingest lock at once, not queued
-        reingest.click(on_reingest, None, [status, stats], concurrency_limit=None, **private)
+        doc_outputs = [listing] if choice is None else [listing, choice]
+
+        def documents_state() -> Any:
+            if choice is None:
+                return app.documents_html()
+            return app.documents_html(), gr.update(choices=app.document_choices(), value=None)
+
+        reingest.click(on_reingest, None, [status, stats], concurrency_limit=None, **private).then(
+            documents_state, None, doc_outputs, **private)
         demo.load(app.stats_html, None, stats, **private)
+        demo.load(documents_state, None, doc_outputs, **private)
 
         # test hook: answers take at least this long, so that a test can fill the queue on any machine (answers
         # take milliseconds, and a burst is then served before the queue ever fills)
