@@ -30,6 +30,7 @@ FEEDBACK_FILE = "feedback.jsonl"
 SLOW_ENV = "UCA_TEST_SLOW_ANSWER"  # test hook: seconds each `/ask` answer waits first (see build_app)
 TITLE = "Unicancer International · Document Assistant"
 MAX_K = 20
+CACHE_SWEEP_SECONDS = 60  # how often Gradio looks for expired temporary (uploaded) files
 # the vote values the page sends (gradio's chatbot: true = Like, false = Dislike, "" = vote withdrawn)
 VOTES: dict[Any, str] = {True: "up", False: "down", "Like": "up", "Dislike": "down", "": "cleared", None: "cleared"}
 
@@ -349,7 +350,8 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
     app = ChatApp(settings, assistant)
     private: dict[str, Any] = {"api_visibility": "private"}
 
-    cache = (settings.upload_cache_seconds, settings.upload_cache_seconds)  # Gradio deletes older temporary files
+    # every CACHE_SWEEP_SECONDS (or sooner), Gradio deletes its temporary files older than upload_cache_seconds
+    cache = (min(CACHE_SWEEP_SECONDS, settings.upload_cache_seconds), settings.upload_cache_seconds)
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=cache) as demo:
         gr.HTML(
             "<div id=\"uca-header\"><h1>Unicancer International <span class=\"uca-accent\">·</span> "
