@@ -159,6 +159,7 @@ def chat(tmp_path_factory) -> Iterator:
         srv.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_documents_panel_uploads_lists_answers_refuses_and_removes(chat, tmp_path, helpers):
     from playwright.sync_api import expect, sync_playwright

@@ -313,6 +313,7 @@ def stream_body(port: int, path: str, headers: dict[str, str], total: int, prefi
     return status, sent
 
 
+@pytest.mark.slow
 def test_a_spoofed_host_is_refused(chat):
     srv, _ = chat
     status, _, body = _get(srv.port, "/", host=f"rebind.example.com:{srv.port}")
@@ -325,6 +326,7 @@ def test_a_spoofed_host_is_refused(chat):
     assert _get(srv.port, "/")[0] == 200
 
 
+@pytest.mark.slow
 def test_a_foreign_origin_gets_no_credentialed_cors_reply(chat):
     srv, _ = chat
     for origin in (f"http://localhost:{srv.port + 1}", "http://127.0.0.1:1", "http://evil.example.com", "null"):
@@ -341,6 +343,7 @@ def test_a_foreign_origin_gets_no_credentialed_cors_reply(chat):
     assert "access-control-allow-credentials" not in headers
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["content-length", "chunked"])
 def test_a_100_mb_request_body_is_refused_without_being_read(chat, how):
     srv, _ = chat
@@ -352,6 +355,7 @@ def test_a_100_mb_request_body_is_refused_without_being_read(chat, how):
     assert _get(srv.port, "/")[0] == 200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["content-length", "chunked"])
 def test_a_100_mb_upload_is_refused_and_nothing_is_kept(chat, how):
     srv, temp = chat
@@ -407,6 +411,7 @@ class _Session:
                         {"index": 1, "value": value, "liked": liked})
 
 
+@pytest.mark.slow
 def test_ten_like_events_with_a_10_mb_payload_add_at_most_a_few_kb(chat):
     srv, _ = chat
     log = srv.index / "feedback.jsonl"
@@ -438,6 +443,7 @@ def test_ten_like_events_with_a_10_mb_payload_add_at_most_a_few_kb(chat):
 
 # -- the browser: URLs as text
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_a_url_in_a_document_or_a_question_shows_as_text_not_a_link(chat):
     from playwright.sync_api import expect, sync_playwright
@@ -471,6 +477,7 @@ def test_a_url_in_a_document_or_a_question_shows_as_text_not_a_link(chat):
             browser.close()
 
 
+@pytest.mark.slow
 def test_uploaded_temporary_files_are_deleted_at_shutdown(chat):
     """Last in this module: it stops the server."""
     import httpx
