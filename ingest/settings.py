@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=0, le=65535)
     queue_size: int = Field(64, ge=1)
     concurrency: int = Field(4, ge=1)
+    allowed_hosts: str = ""  # more Host names `uca chat` answers to (comma-separated); bind host + localhost always
+    max_request_bytes: int = Field(1_000_000, ge=1024)  # body of any request to `uca chat` except file uploads
+    uploads: bool = True  # the Documents panel may add and remove corpus files (false: the corpus is managed on disk)
+    max_upload_bytes: int = Field(20_000_000, ge=1)  # one file uploaded from the browser
+    max_upload_files: int = Field(10, ge=1)  # files in one upload
+    upload_cache_seconds: int = Field(900, ge=1)  # uploaded temporary files older than this are deleted
+    feedback_record_bytes: int = Field(16_000, ge=1000)  # one vote in feedback.jsonl; longer texts are cut
+    feedback_log_bytes: int = Field(10_000_000, ge=10_000)  # feedback.jsonl rotates to feedback.jsonl.1 past this
 
     @field_validator("chunk_overlap")
     @classmethod

@@ -169,3 +169,15 @@ def test_long_passages_are_cut_around_the_supporting_sentence():
     assert body.startswith("… word") and body.endswith("tail …")
     assert f"<mark class=\"uca-support\">{sentence}</mark>" in body
     assert len(_text(body)) < 2 * render.CONTEXT_CHARS + len(sentence) + 10
+
+
+def test_skipped_files_are_listed_with_their_reason_and_visible_names():
+    out = render.skipped_markdown([{"source": "bad\nname\x1b[2J.pdf", "reason": "broken PDF at /srv/corpus/x/bad.pdf"},
+                                   {"source": "[x](javascript:alert(1)).txt", "reason": "binary"}])
+    html_out = MD.render(out)
+    assert "bad\\nname\\x1b[2J.pdf" in html.unescape(re.sub(r"<[^>]+>", "", html_out))
+    assert "\x1b" not in out and "/srv/corpus" not in out
+    assert _md_tags(out) <= {"p", "strong", "ul", "li"}
+    assert render.skipped_markdown([]) == ""
+    many = render.skipped_markdown([{"source": f"f{i}.txt", "reason": "r"} for i in range(30)])
+    assert "and 10 more" in many

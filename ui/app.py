@@ -5,6 +5,7 @@ Safety: every text from documents or users goes through :mod:`ui.render` (escape
 sanitising stays on; no ``allowed_paths``; no share link; a bounded queue with concurrency limits.
 """
 
+import functools
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from assistant.guard import QuestionError
 from assistant.results import Answer
 from ingest.pipeline import IngestLocked, run_ingest
 from ingest.settings import Settings
-from ui import render
+from ui import documents, feedback, render, server
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ FEEDBACK_FILE = "feedback.jsonl"
 SLOW_ENV = "UCA_TEST_SLOW_ANSWER"  # test hook: seconds each `/ask` answer waits first (see build_app)
 TITLE = "Unicancer International · Document Assistant"
 MAX_K = 20
+CACHE_SWEEP_SECONDS = 60  # how often Gradio looks for expired temporary (uploaded) files
+# the vote values the page sends (gradio's chatbot: true = Like, false = Dislike, "" = vote withdrawn)
+VOTES: dict[Any, str] = {True: "up", False: "down", "Like": "up", "Dislike": "down", "": "cleared", None: "cleared"}
 
 CSS = """
 .gradio-container { max-width: 1440px !important; margin: 0 auto !important; }
@@ -72,6 +76,11 @@ CSS = """
 .uca-stats dt { color: var(--body-text-color-subdued); }
 .uca-stats dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
 .uca-stats ul, .uca-near { margin: 4px 0 0 18px; font-size: 0.85rem; }
+.uca-docs table { width: 100%; font-size: 0.82rem; border-collapse: collapse; }
+.uca-docs th, .uca-docs td { text-align: left; padding: 2px 6px; border-bottom: 1px solid var(--border-color-primary); }
+.uca-docname { overflow-wrap: anywhere; }
+.uca-results ul { margin: 4px 0 0 18px; font-size: 0.85rem; }
+.uca-refused strong { color: #b42318; }
 """
 
 
@@ -100,6 +109,11 @@ class ChatApp:
         self.assistant = assistant or Assistant(settings)
         self.feedback_path = settings.resolved_index_dir() / FEEDBACK_FILE
         self._feedback_lock = threading.Lock()
+
+    @functools.cached_property
+    def library(self) -> documents.Library:
+        """Adds and removes documents with the assistant's embedder (built on first use)."""
+        return documents.Library(self.settings, self.assistant.embedder)
 
     # -- chat
     @staticmethod
@@ -173,20 +187,20 @@ class ChatApp:
 
     # -- feedback
     def record_feedback(self, turns: list[dict[str, Any]] | None, index: Any, liked: Any) -> dict[str, Any] | None:
-        """Append the vote on the assistant message at ``index`` to ``feedback.jsonl``; the record written."""
-        if isinstance(index, list | tuple):
-            index = index[0] if index else None
+        """Append the vote on the assistant message at ``index`` to ``feedback.jsonl``; the record written, or
+        ``None`` when the event is not one the page sends (unknown vote value, no such answer)."""
+        if isinstance(index, list | tuple) and len(index) == 1:
+            index = index[0]
         turns = turns or []
-        if not isinstance(index, int) or index % 2 != 1 or not 0 <= index // 2 < len(turns):
+        if (not isinstance(index, int) or isinstance(index, bool) or index % 2 != 1
+                or not 0 <= index // 2 < len(turns)):
+            return None
+        vote = VOTES.get(liked) if isinstance(liked, bool | str | None) else None
+        if vote is None:
+            log.warning("feedback refused: a vote of %s %.40r", type(liked).__name__, liked)
             return None
         turn = turns[index // 2]
         answer = turn.get("answer") or {}
-        if liked is True or liked == "Like":
-            vote = "up"
-        elif liked is False or liked == "Dislike":
-            vote = "down"
-        else:
-            vote = str(liked) if liked else "cleared"
         record = {
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
             "vote": vote,
@@ -197,15 +211,13 @@ class ChatApp:
             "mode": answer.get("mode"),
             "citations": [
                 {k: c.get(k) for k in ("n", "source", "section", "sentence", "chunk_id", "supported")}
-                for c in answer.get("citations", [])
+                for c in answer.get("citations", [])[:MAX_K]
             ],
         }
-        line = json.dumps(record, ensure_ascii=False)
+        line = feedback.bounded_line(record, self.settings.feedback_record_bytes)
         with self._feedback_lock:
-            self.feedback_path.parent.mkdir(parents=True, exist_ok=True)
-            with self.feedback_path.open("a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
-        return record
+            feedback.append(self.feedback_path, line, self.settings.feedback_log_bytes)
+        return json.loads(line)
 
     # -- corpus
     def stats_html(self) -> str:
@@ -230,12 +242,107 @@ class ChatApp:
             return f"**Refused.** {msg}", self.stats_html()
         except Exception as exc:
             log.exception("re-ingest failed")
-            return f"⚠ Re-ingest failed: {render.escape_markdown(str(exc))}", self.stats_html()
+            return f"⚠ Re-ingest failed: {render.escape_markdown(render.without_paths(str(exc)))}", self.stats_html()
         self.assistant.retriever.refresh()
         skipped = f", {len(rep.skipped)} skipped" if rep.skipped else ""
         status = (f"✓ Re-ingested in {rep.seconds:.1f} s: {rep.documents} documents, {rep.chunks} chunks "
                   f"({rep.added} added, {rep.removed} removed{skipped}). The new index is live.")
-        return status, self.stats_html()
+        return status + render.skipped_markdown(rep.skipped), self.stats_html()
+
+
+    # -- documents
+    def documents_html(self) -> str:
+        """The Documents panel's list, read from the committed manifest."""
+        try:
+            last = self.assistant.retriever.stats().get("last_ingest")
+            return render.documents_html(documents.documents(self.settings), last)
+        except Exception as exc:
+            return render.stats_html(None, error=str(exc))
+
+    def document_choices(self) -> list[str]:
+        try:
+            return [d["source"] for d in documents.documents(self.settings)]
+        except Exception:  # no index yet: nothing to remove
+            return []
+
+    def _corpus_change(self, action: Any, progress: Any) -> str:
+        """Run an add or a removal (the ingest lock), refresh the live index: the results panel."""
+
+        def report(stage: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress((done, total) if total else None, desc=stage)
+
+        try:
+            results, summary = action(report)
+        except IngestLocked:
+            msg = "Another ingest is already running (from this app or `uca ingest`). Try again when it is done."
+            gr.Warning(msg, title="Refused")
+            return render.results_html([], f"Refused. {msg}")
+        except Exception as exc:
+            log.exception("corpus change failed")
+            return render.results_html([], f"Failed: {exc}")
+        self.assistant.retriever.refresh()
+        return render.results_html(results, summary)
+
+    def add_documents(self, files: Any, replace: bool, progress: Any = None) -> str:
+        paths = [str(f) for f in (files if isinstance(files, list) else [files] if files else [])]
+        if not paths:
+            return render.results_html([], "Choose one or more files first.")
+        return self._corpus_change(lambda p: self.library.add(paths, bool(replace), p), progress)
+
+    def remove_document(self, source: Any, progress: Any = None) -> str:
+        if not isinstance(source, str) or not source:
+            return render.results_html([], "Choose a document to remove first.")
+        return self._corpus_change(lambda p: self.library.remove(source, p), progress)
+
+
+def _documents_panel(app: ChatApp, stats: Any, private: dict[str, Any]) -> tuple[Any, Any]:
+    """The Documents accordion: upload (when allowed), the list, and removal with confirmation; (the list, the
+    removal choice or ``None``), which the page refreshes on load and after a re-ingest."""
+    settings = app.settings
+    with gr.Accordion("Documents", open=False, elem_id="uca-documents-panel"):
+        listing = gr.HTML(app.documents_html(), elem_id="uca-documents", js_on_load=None)
+        if not settings.uploads:
+            gr.Markdown("Adding and removing documents from the browser is turned off (UCA_UPLOADS=false).",
+                        elem_id="uca-uploads-off")
+            return listing, None
+        files = gr.File(label=f"Add documents ({', '.join(documents.UPLOAD_SUFFIXES)}; at most "
+                              f"{settings.max_upload_files} files of {settings.max_upload_bytes // 1_000_000} MB)",
+                        file_count="multiple", file_types=list(documents.UPLOAD_SUFFIXES), type="filepath",
+                        elem_id="uca-upload")
+        replace = gr.Checkbox(False, label="Replace documents with the same name", elem_id="uca-replace")
+        add = gr.Button("Add to the corpus", variant="primary", size="sm", elem_id="uca-add")
+        results = gr.HTML("", elem_id="uca-doc-results", js_on_load=None)
+        choice = gr.Dropdown(app.document_choices(), value=None, label="Remove a document", elem_id="uca-remove-choice")
+        remove = gr.Button("Remove…", variant="secondary", size="sm", elem_id="uca-remove")
+        with gr.Row(visible=False, elem_id="uca-remove-confirm") as confirm:
+            question = gr.Markdown("", elem_id="uca-remove-question")
+            yes = gr.Button("Yes, remove it", variant="stop", size="sm", elem_id="uca-remove-yes")
+            no = gr.Button("Cancel", size="sm", elem_id="uca-remove-cancel")
+
+        def refreshed() -> tuple:
+            return app.documents_html(), app.stats_html(), gr.update(choices=app.document_choices(), value=None)
+
+        def on_add(f: Any, r: bool, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+            return (app.add_documents(f, r, progress), None, *refreshed())
+
+        def ask_remove(source: Any) -> tuple:
+            if not source:
+                return gr.update(visible=False), "", render.results_html([], "Choose a document to remove first.")
+            text = (f"Remove **{render.escape_markdown(render.visible(source))}** from the corpus folder and the "
+                    "index?")
+            return gr.update(visible=True), text, ""
+
+        def on_remove(source: Any, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+            return (app.remove_document(source, progress), gr.update(visible=False), *refreshed())
+
+        # unlimited concurrency: a second change must be refused by the ingest lock at once, not queued
+        add.click(on_add, [files, replace], [results, files, listing, stats, choice], concurrency_limit=None,
+                  **private)
+        remove.click(ask_remove, choice, [confirm, question, results], queue=False, **private)
+        yes.click(on_remove, choice, [results, confirm, listing, stats, choice], concurrency_limit=None, **private)
+        no.click(lambda: gr.update(visible=False), None, confirm, queue=False, **private)
+    return listing, choice
 
 
 def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
@@ -243,7 +350,9 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
     app = ChatApp(settings, assistant)
     private: dict[str, Any] = {"api_visibility": "private"}
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # every CACHE_SWEEP_SECONDS (or sooner), Gradio deletes its temporary files older than upload_cache_seconds
+    cache = (min(CACHE_SWEEP_SECONDS, settings.upload_cache_seconds), settings.upload_cache_seconds)
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=cache) as demo:
         gr.HTML(
             "<div id=\"uca-header\"><h1>Unicancer International <span class=\"uca-accent\">·</span> "
             "Document Assistant</h1><p>Answers come only from the indexed documents, with the passage behind "
@@ -284,6 +393,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                     stats = gr.HTML(app.stats_html(), elem_id="uca-stats", js_on_load=None)
                     reingest = gr.Button("↻ Re-ingest", size="sm", elem_id="uca-reingest")
                     status = gr.Markdown("", elem_id="uca-reingest-status")
+                listing, choice = _documents_panel(app, stats, private)
 
         outputs = [msg, chatbot, sources, turns]
         inputs = [msg, turns, mode, k]
@@ -308,8 +418,17 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             return app.reingest(progress)
 
         # unlimited concurrency: a second click must be refused by the ingest lock at once, not queued
-        reingest.click(on_reingest, None, [status, stats], concurrency_limit=None, **private)
+        doc_outputs = [listing] if choice is None else [listing, choice]
+
+        def documents_state() -> Any:
+            if choice is None:
+                return app.documents_html()
+            return app.documents_html(), gr.update(choices=app.document_choices(), value=None)
+
+        reingest.click(on_reingest, None, [status, stats], concurrency_limit=None, **private).then(
+            documents_state, None, doc_outputs, **private)
         demo.load(app.stats_html, None, stats, **private)
+        demo.load(documents_state, None, doc_outputs, **private)
 
         # test hook: answers take at least this long, so that a test can fill the queue on any machine (answers
         # take milliseconds, and a burst is then served before the queue ever fills)
@@ -336,13 +455,11 @@ def warm_up(assistant: Assistant) -> None:
 
 
 def main(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Serve the app (blocks until interrupted)."""
+    """Serve the app behind the request guard (blocks until interrupted)."""
     assistant = Assistant(settings)
     warm_up(assistant)
     demo = build_app(settings, assistant)
-    demo.launch(
-        server_name=host or settings.host, server_port=port if port is not None else settings.port,
-        share=False, inbrowser=False, show_error=False, ssr_mode=False, footer_links=["api"],
-        theme=_theme(), css=CSS,
-    )
-
+    bind = host or settings.host
+    app = server.asgi_app(demo, settings, bind, uploads=settings.uploads, footer_links=["api"], theme=_theme(),
+                          css=CSS)
+    server.serve(app, bind, port if port is not None else settings.port)

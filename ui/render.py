@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,12 @@ _MD_SPECIAL = re.compile(r"[\\`*_\[\]#|~$<>&]")
 _HTML_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 _LIST_ITEM = re.compile(r"^(\s*)- ")
 _MARKERS_AFTER = re.compile(r"(?:\s?\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])*[.!?]?")
+# what GFM renderers (the chat's) turn into links without any markup: scheme://, www., e-mail addresses
+_AUTOLINK = re.compile(r"(?<=[A-Za-z0-9+.-])(:)(?=//)|(@)|(?<![A-Za-z0-9])(www)(\.)", re.IGNORECASE)
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs"}  # control, format (bidi overrides, zero-width), separators, surrogates
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+# an absolute path with at least one folder (not the path part of a URL)
+_ABS_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/'\"<>]+/)+([^\s/'\"<>]*)")
 
 CONTEXT_CHARS = 400  # passage text shown on each side of the supporting sentence
 SEARCHING = "_Searching the documents…_"
@@ -33,8 +40,37 @@ def escape_markdown(text: str) -> str:
         m = _LIST_ITEM.match(line)
         head, body = (f"{m.group(1)}- ", line[m.end():]) if m else ("", line)
         body = _MD_SPECIAL.sub(lambda c: _HTML_ENTITIES.get(c.group(0), "\\" + c.group(0)), body)
-        out.append(head + body)
+        out.append(head + _AUTOLINK.sub(_defuse, body))
     return "\n".join(out)
+
+
+def _defuse(m: re.Match) -> str:
+    """A backslash before the character that makes an autolink (``:`` of ``://``, ``@``, the dot of ``www.``)."""
+    if m.group(1):
+        return "\\:"
+    if m.group(2):
+        return "\\@"
+    return f"{m.group(3)}\\."
+
+
+def visible(text: str) -> str:
+    """``text`` with its invisible characters shown: newline as ``\\n``, ANSI escape as ``\\x1b``, a bidi
+    override as ``\\u202e`` (and a backslash as ``\\\\``), so that a file name cannot hide or fake anything."""
+    out = []
+    for ch in str(text):
+        if ch in _NAMED_ESCAPES:
+            out.append(_NAMED_ESCAPES[ch])
+        elif unicodedata.category(ch) in _INVISIBLE:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def without_paths(message: str) -> str:
+    """An error message for the page: absolute paths cut to their last part (the server log has them whole)."""
+    return _ABS_PATH.sub(lambda m: "…/" + m.group(1), str(message))
 
 
 def user_markdown(question: str) -> str:
@@ -49,7 +85,7 @@ def partial_markdown(text: str) -> str:
 
 def error_markdown(message: str) -> str:
     """An unexpected failure while answering (not a refusal)."""
-    return f"⚠ **Something went wrong while answering.** {escape_markdown(message)}"
+    return f"⚠ **Something went wrong while answering.** {escape_markdown(without_paths(message))}"
 
 
 def answer_markdown(answer: dict[str, Any]) -> str:
@@ -113,9 +149,9 @@ def _highlighted_passage(c: dict[str, Any]) -> str:
 
 
 def _where(source: str, title: str, section: str, page: Any) -> str:
-    doc = html.escape(source or "unknown document")
+    doc = html.escape(visible(source) if source else "unknown document")
     if title and title != source:
-        doc = f"{html.escape(title)} <span class=\"uca-file\">{doc}</span>"
+        doc = f"{html.escape(visible(title))} <span class=\"uca-file\">{doc}</span>"
     path = " › ".join(html.escape(p.strip()) for p in re.split(r"\s+>\s+", section or "") if p.strip())
     if page is not None:
         path = f"{path} · page {html.escape(str(page))}" if path else f"page {html.escape(str(page))}"
@@ -129,7 +165,7 @@ def _heading_path(p: dict[str, Any]) -> str:
     for part in re.split(r"\s+>\s+", str(p.get("section") or "")):
         if part.strip() and part.strip() != parts[-1].strip():
             parts.append(part.strip())
-    return " › ".join(html.escape(x) for x in parts if x)
+    return " › ".join(html.escape(visible(x)) for x in parts if x)
 
 
 def _searched_for(answer: dict[str, Any]) -> str:
@@ -187,7 +223,8 @@ def _when(value: Any) -> str:
 def stats_html(stats: dict[str, Any] | None, error: str | None = None) -> str:
     """The corpus panel: documents, chunks, embedding model, last ingest, and the document list."""
     if error or not stats:
-        return f"<div class=\"uca-stats\"><p class=\"uca-warn\">⚠ {html.escape(error or 'No index.')}</p></div>"
+        shown = without_paths(error or "No index.")
+        return f"<div class=\"uca-stats\"><p class=\"uca-warn\">⚠ {html.escape(shown)}</p></div>"
     rows = [
         ("Documents", stats.get("documents", 0)),
         ("Chunks", stats.get("chunks", 0)),
@@ -196,7 +233,58 @@ def stats_html(stats: dict[str, Any] | None, error: str | None = None) -> str:
     ]
     dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in rows)
     sources = stats.get("sources") or []
-    items = "".join(f"<li>{html.escape(str(s))}</li>" for s in sources[:200])
+    items = "".join(f"<li>{html.escape(visible(s))}</li>" for s in sources[:200])
     more = f"<li>… and {len(sources) - 200} more</li>" if len(sources) > 200 else ""
     listing = f"<details><summary>Indexed documents</summary><ul>{items}{more}</ul></details>" if items else ""
     return f"<div class=\"uca-stats\"><dl>{dl}</dl>{listing}</div>"
+
+
+SKIPPED_SHOWN = 20  # skipped files listed by name under a re-ingest status (the rest are counted)
+
+
+def skipped_markdown(skipped: list[dict[str, str]]) -> str:
+    """The files an ingest skipped, each with its reason (names with control characters visible)."""
+    if not skipped:
+        return ""
+    lines = [f"- {escape_markdown(visible(d.get('source', '?')))}: "
+             f"{escape_markdown(without_paths(d.get('reason', '')))}" for d in skipped[:SKIPPED_SHOWN]]
+    if len(skipped) > SKIPPED_SHOWN:
+        lines.append(f"- … and {len(skipped) - SKIPPED_SHOWN} more (see `uca ingest`)")
+    return "\n\n**Skipped:**\n" + "\n".join(lines)
+
+
+def _size(n: Any) -> str:
+    n = int(n or 0)
+    if n < 1000:
+        return f"{n} B"
+    return f"{n / 1000:.1f} kB" if n < 1_000_000 else f"{n / 1_000_000:.1f} MB"
+
+
+def documents_html(docs: list[dict[str, Any]], last_ingest: Any = None) -> str:
+    """The Documents panel's list: name (control characters visible), format, chunks, size, dates."""
+    if not docs:
+        return "<div class=\"uca-docs uca-empty\"><p>No document is indexed yet.</p></div>"
+    rows = "".join(
+        f"<tr><td class=\"uca-docname\">{html.escape(visible(d['source']))}</td><td>{html.escape(str(d['format']))}"
+        f"</td><td>{int(d['chunks'])}</td><td>{_size(d['size'])}</td><td>{html.escape(_when(d['modified']))}</td></tr>"
+        for d in docs)
+    when = f"<p class=\"uca-count\">Last ingest: {html.escape(_when(last_ingest))}</p>" if last_ingest else ""
+    return (f"<div class=\"uca-docs\">{when}<table><thead><tr><th>Document</th><th>Format</th><th>Chunks</th>"
+            f"<th>Size</th><th>Modified</th></tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+RESULT_LABELS = {"added": "✓ added", "replaced": "✓ replaced", "unchanged": "= unchanged", "removed": "✓ removed",
+                 "refused": "✗ refused", "stored": "… stored"}
+
+
+def results_html(results: list[Any], summary: str) -> str:
+    """One line per file of an upload or removal (status, name, chunks or reason) and the summary."""
+    items = []
+    for r in results:
+        detail = f" ({r.chunks} chunks)" if r.chunks is not None else ""
+        reason = f": {html.escape(without_paths(r.reason))}" if r.reason else ""
+        items.append(f"<li class=\"uca-result uca-{html.escape(r.status)}\"><strong>"
+                     f"{html.escape(RESULT_LABELS.get(r.status, r.status))}</strong> "
+                     f"<span class=\"uca-docname\">{html.escape(visible(r.name))}</span>{detail}{reason}</li>")
+    listing = f"<ul>{''.join(items)}</ul>" if items else ""
+    return f"<div class=\"uca-results\"><p>{html.escape(without_paths(summary))}</p>{listing}</div>"

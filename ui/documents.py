@@ -1,0 +1,214 @@
+"""The Documents panel's work: files uploaded from the browser are checked (count, size, name, content), stored
+in the corpus folder under safe names, and ingested through :func:`ingest.pipeline.run_ingest` (the CLI's
+pipeline and lock); a document is removed by deleting its file and ingesting again (its chunks leave the index
+in the same atomic switch).
+
+Content checks are done here, before a file reaches the corpus: a PDF must start with ``%PDF-``; a text,
+Markdown or HTML file must be UTF-8 without NUL or other binary control bytes. The content decides, not the
+name: a binary file named ``.txt`` is refused with its reason. No library is used for this (``python-magic``
+needs libmagic and answers "data" for most of what matters here; the rules above are the loaders' own).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from ingest.index import MANIFEST_FILE, Manifest
+from ingest.pipeline import IngestLocked, IngestReport, acquire_lock, run_ingest
+from ingest.settings import Settings
+
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")  # what the panel accepts (issue 13)
+TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
+NAME_CHARS = " ._-()+,'"  # allowed in stored names besides letters and digits (the rest becomes "_")
+MAX_NAME_BYTES = 200  # stored file names are cut to this many UTF-8 bytes (file systems allow 255)
+READ_BLOCK = 1 << 20  # bytes read at a time when checking a file's content
+MAX_CONTROL_SHARE = 0.01  # more control bytes (besides tab, newlines, form feed) than this share: binary
+TEXT_CONTROLS = {9, 10, 12, 13}  # tab, line feed, form feed, carriage return
+PARTIAL_PREFIX = ".uca-upload-"  # a file being stored (hidden: ingest ignores it)
+
+
+class UploadError(Exception):
+    """A file that cannot be stored, with the reason shown to the user."""
+
+
+@dataclass
+class FileResult:
+    """What happened to one uploaded (or removed) file."""
+
+    name: str  # the name shown (the stored name when there is one)
+    status: str  # added | replaced | unchanged | refused | removed | stored
+    reason: str = ""
+    chunks: int | None = None
+
+
+def safe_name(original: str) -> str:
+    """The name a file is stored under: its last path part only, NFC, letters, digits and a few punctuation
+    marks kept (the rest ``_``), no leading dot, at most :data:`MAX_NAME_BYTES` bytes, a supported suffix."""
+    base = PureWindowsPath(PurePosixPath(str(original)).name).name
+    base = unicodedata.normalize("NFC", base)
+    base = "".join(ch if ch.isalnum() or ch in NAME_CHARS else "_" for ch in base).strip(" .")
+    suffix = Path(base).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise UploadError(f"unsupported file type '{suffix or base}' (accepted: {', '.join(UPLOAD_SUFFIXES)})")
+    stem = base[: -len(suffix)]
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    if not stem.strip(" ._"):
+        raise UploadError("the file has no usable name")
+    return stem + suffix
+
+
+def content_problem(path: Path, suffix: str) -> str | None:
+    """Why the content of ``path`` is not a ``suffix`` document, or ``None`` when it is."""
+    with path.open("rb") as fh:
+        head = fh.read(READ_BLOCK)
+        if not head.strip():
+            return "the file is empty"
+        if suffix == ".pdf":
+            return None if head.startswith(b"%PDF-") else "not a PDF (its content does not start with %PDF-)"
+        if head.startswith(b"%PDF-"):
+            return f"a PDF file named {suffix}; rename it .pdf"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        block = head
+        while block:
+            if b"\0" in block:
+                return f"binary content (NUL bytes), not a {suffix} text file"
+            controls = sum(1 for b in block if b < 32 and b not in TEXT_CONTROLS)
+            if controls > MAX_CONTROL_SHARE * len(block):
+                return f"binary content ({controls} control bytes in {len(block)}), not a {suffix} text file"
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return f"not UTF-8 text (invalid byte at offset {exc.start})"
+            block = fh.read(READ_BLOCK)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "not UTF-8 text (it ends inside a character)"
+    return None
+
+
+def _store(src: Path, dest: Path, replace: bool) -> None:
+    """Copy ``src`` to ``dest`` through a hidden partial file; never replaces ``dest`` unless ``replace``."""
+    partial = dest.with_name(PARTIAL_PREFIX + dest.name)
+    shutil.copyfile(src, partial)
+    try:
+        if replace:
+            os.replace(partial, dest)
+        else:
+            os.link(partial, dest)  # fails if dest exists: no overwrite even in a race
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def documents(settings: Settings) -> list[dict[str, Any]]:
+    """The committed documents: source, title, format, chunks, size, file modification time (sorted)."""
+    path = settings.resolved_index_dir() / MANIFEST_FILE
+    if not path.exists():
+        return []
+    manifest = Manifest(path)
+    try:
+        entries = manifest.documents()
+    finally:
+        manifest.close()
+    return [{"source": e.source, "title": e.title, "format": e.format, "chunks": len(e.chunk_ids), "size": e.size,
+             "modified": datetime.fromtimestamp(e.mtime_ns / 1e9, UTC).isoformat(timespec="seconds")}
+            for e in sorted(entries.values(), key=lambda e: e.source.lower())]
+
+
+class Library:
+    """Adds and removes corpus files for the panel; one ingest at a time (the ingest lock)."""
+
+    def __init__(self, settings: Settings, embedder: Any) -> None:
+        self.settings = settings
+        self.embedder = embedder
+
+    def _ensure_free(self) -> None:
+        """Raise :class:`IngestLocked` now, before a file is touched, when an ingest is running."""
+        acquire_lock(self.settings.resolved_index_dir()).release()
+
+    def _ingest(self, progress: Any) -> IngestReport:
+        return run_ingest(self.settings, embedder=self.embedder, progress=progress)
+
+    def add(self, paths: list[str], replace: bool, progress: Any = None) -> tuple[list[FileResult], str]:
+        """Check, store and ingest uploaded files: a result per file and a one-line summary."""
+        s = self.settings
+        if len(paths) > s.max_upload_files:
+            return [], f"Refused: {len(paths)} files at once; the limit is {s.max_upload_files}."
+        self._ensure_free()
+        corpus = s.resolved_corpus_dir()
+        corpus.mkdir(parents=True, exist_ok=True)
+        results: list[FileResult] = []
+        stored: dict[str, bool] = {}  # stored name -> existed before
+        for raw in paths:
+            src = Path(raw)
+            shown = src.name
+            try:
+                name = safe_name(src.name)
+                shown = name
+                if name in stored:
+                    raise UploadError("the same name twice in one upload")
+                size = src.stat().st_size
+                if size > s.max_upload_bytes:
+                    raise UploadError(f"{size:,} bytes; the limit is {s.max_upload_bytes:,} per file")
+                problem = content_problem(src, Path(name).suffix.lower())
+                if problem:
+                    raise UploadError(problem)
+                dest = corpus / name
+                existed = dest.exists() or dest.is_symlink()
+                if existed and (not replace or dest.is_symlink() or not dest.is_file()):
+                    raise UploadError("a document with this name exists; tick “Replace” to replace it")
+                _store(src, dest, replace=existed)
+                stored[name] = existed
+            except (UploadError, OSError) as exc:
+                reason = str(exc) if isinstance(exc, UploadError) else f"could not be stored ({exc.strerror})"
+                results.append(FileResult(shown, "refused", reason))
+            finally:
+                src.unlink(missing_ok=True)  # Gradio's temporary copy is not needed any more
+        if not stored:
+            return results, "Nothing was added."
+        try:
+            report = self._ingest(progress)
+        except IngestLocked:
+            results += [FileResult(n, "stored", "another ingest started meanwhile; Re-ingest to index it")
+                        for n in stored]
+            return results, "Stored, not indexed yet: another ingest is running."
+        skipped = {d["source"]: d["reason"] for d in report.skipped}
+        changed = set(report.changed_documents)
+        chunks = {d["source"]: d["chunks"] for d in documents(s)}
+        for name, existed in stored.items():
+            if name in skipped:
+                if not existed:  # a new file the loaders refused does not stay in the corpus
+                    (corpus / name).unlink(missing_ok=True)
+                results.append(FileResult(name, "refused", skipped[name]))
+            elif name in changed:
+                results.append(FileResult(name, "replaced" if existed else "added", chunks=chunks.get(name)))
+            else:
+                results.append(FileResult(name, "unchanged", chunks=chunks.get(name)))
+        ok = sum(r.status in ("added", "replaced", "unchanged") for r in results)
+        return results, f"{ok} of {len(results)} files indexed in {report.seconds:.1f} s; the new index is live."
+
+    def remove(self, source: str, progress: Any = None) -> tuple[list[FileResult], str]:
+        """Delete the file of an indexed document and ingest (its chunks leave the index)."""
+        known = {d["source"] for d in documents(self.settings)}
+        if source not in known:
+            return [], "Refused: no such indexed document."
+        corpus = self.settings.resolved_corpus_dir()
+        path = corpus / source
+        if path.is_symlink() or not path.resolve().is_relative_to(corpus):
+            return [], "Refused: this document is not a file inside the corpus folder."
+        self._ensure_free()
+        path.unlink(missing_ok=True)
+        try:
+            report = self._ingest(progress)
+        except IngestLocked:
+            return [FileResult(source, "removed", "another ingest started meanwhile")], \
+                "File deleted; another ingest is running: its chunks leave the index with the next ingest."
+        return [FileResult(source, "removed")], f"Removed; re-ingested in {report.seconds:.1f} s."
