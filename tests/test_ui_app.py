@@ -245,6 +245,13 @@ def test_follow_up_shows_the_rewritten_query_and_refusal_is_a_note(page):
     refusal = _bot(pg).nth(2)
     expect(refusal.locator("blockquote")).to_contain_text("Not in the documents")
     expect(pg.locator("#uca-sources")).to_contain_text("No passage answers this question")
+    trace = pg.locator("#uca-sources details.uca-trace")  # collapsed: "How this answer was found"
+    expect(trace.locator("summary")).to_have_text("How this answer was found")
+    expect(trace.locator("ol")).not_to_be_visible()
+    trace.locator("summary").click()
+    expect(trace).to_contain_text("Refused by rule")
+    expect(trace.locator("ol > li")).to_have_count(6)  # guard, small_talk, follow_up, language, retrieve, gate
+    expect(trace).to_contain_text("gate")
     _screenshot(pg, "chat-follow-up-and-refusal.png")
 
     pg.locator("#uca-clear").click()

@@ -181,3 +181,15 @@ def test_skipped_files_are_listed_with_their_reason_and_visible_names():
     assert render.skipped_markdown([]) == ""
     many = render.skipped_markdown([{"source": f"f{i}.txt", "reason": "r"} for i in range(30)])
     assert "and 10 more" in many
+
+
+def test_trace_panel_is_collapsed_escaped_and_names_the_refusal_rule():
+    trace = [{"name": "follow_up", "decided": {"query": "<script>alert(1)</script>"}, "ms": 0.4},
+             {"name": "gate", "decided": {"rule": "low_confidence", "confidence": 0.41, "threshold": 0.53}, "ms": 3.2}]
+    out = render.sources_html(_answer(refused=True, refusal_rule="low_confidence", trace=trace))
+    panel = re.search(r'<details class="uca-trace">(.*?)</details>', out, re.S).group(1)
+    assert "<summary>How this answer was found</summary>" in panel
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in panel
+    assert "Refused by rule <code>low_confidence</code>" in panel
+    assert re.search(r"<strong>gate</strong> <span class=\"uca-trace-ms\">3.2 ms</span>", panel)
+    assert render.sources_html(_answer(citations=[])).count("uca-trace") == 0  # no trace, no panel

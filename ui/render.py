@@ -181,14 +181,16 @@ def sources_html(answer: dict[str, Any] | None) -> str:
         return ("<div class=\"uca-sources uca-empty\"><p>Sources of the last answer appear here: each cited "
                 "passage, its document and heading, with the supporting sentence highlighted.</p></div>")
     head = _searched_for(answer)
+    trace = trace_html(answer)
     if answer.get("small_talk"):
-        return f"<div class=\"uca-sources uca-empty\">{head}<p>No documents were needed for this reply.</p></div>"
+        return (f"<div class=\"uca-sources uca-empty\">{head}<p>No documents were needed for this reply.</p>"
+                f"{trace}</div>")
     if answer.get("refused"):
         near = answer.get("passages") or []
         items = "".join(f"<li>{_heading_path(p)}</li>" for p in near[:3])
         closest = f"<p>Closest passages searched:</p><ul class=\"uca-near\">{items}</ul>" if items else ""
         return (f"<div class=\"uca-sources uca-refused\">{head}<p><strong>No passage answers this question.</strong>"
-                f"</p>{closest}</div>")
+                f"</p>{closest}{trace}</div>")
     cards = []
     for c in answer.get("citations") or []:
         ok = bool(c.get("supported", True))
@@ -203,9 +205,40 @@ def sources_html(answer: dict[str, Any] | None) -> str:
             f"<div class=\"uca-passage\">{_highlighted_passage(c)}</div></article>"
         )
     if not cards:
-        return f"<div class=\"uca-sources uca-empty\">{head}<p>This answer cites no passage.</p></div>"
+        return f"<div class=\"uca-sources uca-empty\">{head}<p>This answer cites no passage.</p>{trace}</div>"
     count = f"{len(cards)} cited passage" + ("s" if len(cards) > 1 else "")
-    return f"<div class=\"uca-sources\">{head}<p class=\"uca-count\">{count}</p>{''.join(cards)}</div>"
+    return f"<div class=\"uca-sources\">{head}<p class=\"uca-count\">{count}</p>{''.join(cards)}{trace}</div>"
+
+
+TRACE_VALUE_CHARS = 240  # longest value shown per decision in the trace panel
+
+
+def _trace_value(value: Any) -> str:
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        text = "; ".join(", ".join(f"{k}={v}" for k, v in item.items() if k != "id") for item in value)
+    else:
+        text = str(value)
+    if len(text) > TRACE_VALUE_CHARS:
+        text = text[: TRACE_VALUE_CHARS - 1] + "\u2026"
+    return html.escape(visible(text))
+
+
+def trace_html(answer: dict[str, Any]) -> str:
+    """A collapsed "How this answer was found" panel: each step that ran, what it decided, its milliseconds."""
+    steps = answer.get("trace") or []
+    if not steps:
+        return ""
+    rows = []
+    for t in steps:
+        decided = t.get("decided") or {}
+        items = "".join(f"<li><span class=\"uca-trace-key\">{html.escape(str(k))}</span>: {_trace_value(v)}</li>"
+                        for k, v in decided.items() if v not in (None, "", [], {}))
+        rows.append(f"<li><strong>{html.escape(str(t.get('name', '')))}</strong> "
+                    f"<span class=\"uca-trace-ms\">{float(t.get('ms', 0.0)):.1f} ms</span><ul>{items}</ul></li>")
+    rule = answer.get("refusal_rule")
+    why = f"<p>Refused by rule <code>{html.escape(str(rule))}</code>.</p>" if rule else ""
+    return (f"<details class=\"uca-trace\"><summary>How this answer was found</summary>{why}"
+            f"<ol>{''.join(rows)}</ol></details>")
 
 
 def _when(value: Any) -> str:
