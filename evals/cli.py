@@ -199,7 +199,7 @@ def _calibrate_refusal(args: argparse.Namespace, settings) -> int:
     cap = MAX_FALSE_REFUSAL if args.max_false_refusal is None else args.max_false_refusal
     log = (lambda msg: None) if args.json or args.quiet else (lambda msg: print(msg, file=sys.stderr))
     model = calibrate_refusal(ctx, public, sample=args.sample or SAMPLE, seed=args.seed or CALIBRATION_SEED,
-                              cache=args.cache, max_false_refusal=cap, log=log)
+                              cache=args.cache, max_false_refusal=cap, log=log, out=args.out)
     path = args.thresholds_out or settings.thresholds_file or default_thresholds_path()
     thresholds = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).exists() else {}
     thresholds["refusal_model"] = model

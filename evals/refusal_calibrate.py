@@ -10,6 +10,7 @@ thresholds file as ``refusal_model``.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from dataclasses import replace
@@ -76,7 +77,7 @@ def unicancer_records(ctx, log: Callable[[str], None]) -> list[Record]:
 
 def calibrate_refusal(ctx, public: list[QADataset], sample: int = SAMPLE, seed: int = CALIBRATION_SEED,
                       cache: Path | None = None, max_false_refusal: float = MAX_FALSE_REFUSAL,
-                      log: Callable[[str], None] = print) -> dict:
+                      log: Callable[[str], None] = print, out: Path | None = None) -> dict:
     """Fit on the Unicancer calibration split and the first halves; report the second halves."""
     fit_on = unicancer_records(ctx, log)
     check: list[Record] = []
@@ -84,6 +85,13 @@ def calibrate_refusal(ctx, public: list[QADataset], sample: int = SAMPLE, seed: 
         first, second = halves(ds, seed)
         fit_on += public_records(ctx.settings, first, sample, seed, cache, log)
         check += public_records(ctx.settings, second, sample, seed, cache, log)
+    if out is not None:  # every question's signals, for looking at them
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / "refusal_records.jsonl").open("w", encoding="utf-8") as f:
+            for part, recs in (("fit", fit_on), ("check", check)):
+                for r in recs:
+                    f.write(json.dumps({"part": part, "corpus": r.corpus, "answerable": r.answerable,
+                                        "signals": r.signals}) + "\n")
     model = fit(fit_on, max_false_refusal=max_false_refusal)
     model["checked_on"] = evaluate(check, model) if check else {}
     model["calibration"] = {"seed": seed, "sample_per_half": sample, "holdout_frac": DEFAULT_HOLDOUT_FRAC,
