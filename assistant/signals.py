@@ -7,7 +7,11 @@ word statistics), not raw similarities whose scale depends on the embedding mode
     question words are spread over its sections);
   * ``oov``: the share of the question's IDF mass on words the corpus never uses (a name it does not know);
   * ``dense_margin``: how far the best passage's cosine stands above the others retrieved (the scale of the
-    model's cosines cancels out in a difference).
+    model's cosines cancels out in a difference);
+  * ``lex_margin``, ``dense_doc_margin``: how far the best document stands above the best other document
+    retrieved (by ``lex_doc``, by cosine): a question the corpus answers singles out its document, one it
+    does not answer matches several documents alike. With one document retrieved, the margin over its other
+    passages.
 
 They are inputs of the refusal model fitted by ``uca eval --calibrate-refusal`` over several corpora
 (``assistant/calibration.json``, ``refusal_model``); see ``assistant.steps.gate``.
@@ -21,7 +25,7 @@ from collections.abc import Callable, Collection, Sequence
 from assistant.results import Passage
 
 _EXP_GUARD = 60.0  # logits clipped to +-this before exp() (no overflow)
-FEATURES = ("best_cos", "coverage", "lex_best", "lex_doc", "oov", "dense_margin")
+FEATURES = ("best_cos", "coverage", "lex_best", "lex_doc", "oov", "dense_margin", "lex_margin", "dense_doc_margin")
 
 
 def _share(qtoks: Sequence[str], found: Collection[str], idf: Callable[[str], float]) -> float:
@@ -39,10 +43,14 @@ def lexical_signals(query_tokens: Sequence[str], passages: Sequence[Passage], pa
     by_doc: dict[str, set] = {}
     for p, toks in zip(passages, per_passage, strict=True):
         by_doc.setdefault(p.source, set()).update(toks)
+    doc_shares = sorted((_share(qtoks, t, idf) for t in by_doc.values()), reverse=True)
+    passage_shares = sorted((_share(qtoks, t, idf) for t in per_passage), reverse=True)
+    runner_up = doc_shares[1] if len(doc_shares) > 1 else (passage_shares[1] if len(passage_shares) > 1 else 0.0)
     return {
-        "lex_best": round(max((_share(qtoks, t, idf) for t in per_passage), default=0.0), 4),
-        "lex_doc": round(max((_share(qtoks, t, idf) for t in by_doc.values()), default=0.0), 4),
+        "lex_best": round(passage_shares[0] if passage_shares else 0.0, 4),
+        "lex_doc": round(doc_shares[0] if doc_shares else 0.0, 4),
         "oov": round(_share(qtoks, {t for t in qtoks if t not in vocabulary}, idf), 4),
+        "lex_margin": round((doc_shares[0] if doc_shares else 0.0) - runner_up, 4),
     }
 
 
@@ -52,6 +60,19 @@ def dense_margin(passages: Sequence[Passage]) -> float:
     if len(cos) < 2:
         return 0.0
     return round(cos[0] - sum(cos[1:]) / (len(cos) - 1), 4)
+
+
+def dense_doc_margin(passages: Sequence[Passage]) -> float:
+    """Best cosine of the best document minus that of the best other document retrieved (one document: the
+    margin over its other passages)."""
+    best: dict[str, float] = {}
+    for p in passages:
+        if p.dense_score is not None:
+            best[p.source] = max(best.get(p.source, -1.0), p.dense_score)
+    tops = sorted(best.values(), reverse=True)
+    if len(tops) > 1:
+        return round(tops[0] - tops[1], 4)
+    return dense_margin(passages)
 
 
 def logistic(signals: dict[str, float], model: dict) -> float:

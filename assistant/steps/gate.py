@@ -13,7 +13,7 @@ from __future__ import annotations
 from assistant.answering import answerability, quantity_evidence, score_sentences, soft_coverage
 from assistant.pipeline import Context, Step, register_step
 from assistant.results import Answer, Passage
-from assistant.signals import dense_margin, lexical_signals, logistic
+from assistant.signals import dense_doc_margin, dense_margin, lexical_signals, logistic
 from common.lang import DEFAULT_LANGUAGE, get
 from ingest.lexical import query_tokens, tokenize
 
@@ -52,6 +52,7 @@ class Gate(Step):
         qtoks = query_tokens(ctx.lexical_query or query, retriever.view.languages)
         ctx.signals.update(lexical_signals(qtoks, ctx.passages, self._tokens, idf, retriever.view.lexical.vocabulary))
         ctx.signals["dense_margin"] = dense_margin(ctx.passages)
+        ctx.signals["dense_doc_margin"] = dense_doc_margin(ctx.passages)
         if counted is not None:
             ctx.signals["quantity_evidence"] = counted
         model = bot.thresholds.refusal_model
