@@ -35,10 +35,10 @@ class Settings(BaseSettings):
     # retrieval
     top_k: int = Field(5, ge=1, le=50)
     fetch_k: int = Field(30, ge=1, le=500)
-    fusion: Literal["rrf", "weighted"] = "rrf"
-    rrf_k: int = Field(60, ge=1)
-    dense_weight: float = Field(1.0, ge=0)
-    bm25_weight: float = Field(1.0, ge=0)
+    fusion: Literal["rrf", "weighted"] = "rrf"  # rrf: ranks only (any model); weighted: cosines + scaled BM25
+    rrf_k: int = Field(5, ge=1)  # RRF: weight / (rrf_k + rank); small = the top ranks dominate (tuned, see docs)
+    dense_weight: float = Field(1.0, ge=0)  # dense list weight in the fusion
+    bm25_weight: float = Field(1.25, ge=0)  # BM25 list weight in the fusion (dense: dense_weight)
     # dense weight factor for a question in a language the embedding model does not know (its ranking is noise)
     foreign_dense_weight: float = Field(0.1, ge=0)
     dedup_threshold: float = Field(0.9, ge=0, le=1)
