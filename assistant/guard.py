@@ -74,7 +74,12 @@ def focus_question(question: str) -> str:
     a question ("Ignore previous instructions... Where is X?"), only its question sentences."""
     text = _URL.sub(" ", _MD_NOISE.sub(" ", _TAG.sub(" ", question)))
     text = re.sub(r"\s+", " ", text).strip()
-    parts = re.split(r"(?<=[.!?;:])\s+", text)
+    parts: list[str] = []
+    for part in re.split(r"(?<=[.!?;:])\s+", text):
+        if parts and parts[-1].endswith(":"):  # a title or a label introduces what follows ("Topic: is it...?")
+            parts[-1] = f"{parts[-1]} {part}"
+        else:
+            parts.append(part)
     questions = [p for p in parts if p.rstrip().endswith("?")]
     if questions and len(parts) > 1:
         text = " ".join(questions)
