@@ -62,6 +62,30 @@ def dense_margin(passages: Sequence[Passage]) -> float:
     return round(cos[0] - sum(cos[1:]) / (len(cos) - 1), 4)
 
 
+NAME_PREFIX = 4  # a name is known when a corpus token starts like it ("Belgian" / "belgium", "EU" / "europ")
+
+
+def name_prefixes(vocabulary: Collection[str]) -> frozenset[str]:
+    """The first 1..NAME_PREFIX characters of every corpus token (built once per index)."""
+    return frozenset(t[:n] for t in vocabulary for n in range(1, NAME_PREFIX + 1))
+
+
+def unknown_names(question: str, prefixes: Collection[str], tokens: Callable[[str], list[str]]) -> list[str]:
+    """Names of the question (acronyms, capitalised words; not numbers) that no corpus token even starts like:
+    a question about something the documents never name cannot be answered from them. The prefix back-off
+    forgives inflections, demonyms and abbreviations ("Belgian" for "Belgium", "EU" for "European")."""
+    from assistant.citations import salient_terms
+
+    out = []
+    for term in sorted(salient_terms(question)):
+        if term[0].isdigit():
+            continue
+        toks = tokens(term)
+        if toks and not any(t[:NAME_PREFIX] in prefixes for t in toks):
+            out.append(term)
+    return out
+
+
 def dense_doc_margin(passages: Sequence[Passage]) -> float:
     """Best cosine of the best document minus that of the best other document retrieved (one document: the
     margin over its other passages)."""

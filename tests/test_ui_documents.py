@@ -145,7 +145,7 @@ def test_a_running_ingest_refuses_changes_before_anything_is_stored(library, tmp
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory) -> Iterator:
-    from tests.chat_server import ChatServer, ingest
+    from testing.servers import ChatServer, ingest
 
     base = tmp_path_factory.mktemp("documents")
     corpus, index = base / "corpus", base / "index"

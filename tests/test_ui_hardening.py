@@ -242,7 +242,7 @@ def _echo_app():
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory) -> Iterator[tuple]:
     """``uca chat`` on the corpus plus ``links.md``, its Gradio temporary folder in the test's own tmp."""
-    from tests.chat_server import ChatServer, ingest
+    from testing.servers import ChatServer, ingest
 
     base = tmp_path_factory.mktemp("hardening")
     corpus, index, temp = base / "corpus", base / "index", base / "gradio-tmp"

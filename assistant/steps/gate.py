@@ -2,6 +2,8 @@
 
 Rules, in order:
   * ``no_passages``: retrieval found nothing;
+  * ``unknown_name``: the question names something (an acronym, a capitalised name) that no indexed chunk
+    contains, not even in part (``assistant.signals.unknown_names``);
   * ``no_count_evidence``: a counting question ("How many employees...") whose counted noun has no number
     near it in any passage (``assistant.answering.quantity_evidence``);
   * ``low_confidence``: ``weight * best sentence similarity + (1 - weight) * soft coverage`` of the question's
@@ -13,7 +15,7 @@ from __future__ import annotations
 from assistant.answering import answerability, quantity_evidence, score_sentences, soft_coverage
 from assistant.pipeline import Context, Step, register_step
 from assistant.results import Answer, Passage
-from assistant.signals import dense_doc_margin, dense_margin, lexical_signals, logistic
+from assistant.signals import dense_doc_margin, dense_margin, lexical_signals, logistic, name_prefixes, unknown_names
 from common.lang import DEFAULT_LANGUAGE, get
 from ingest.lexical import query_tokens, tokenize
 
@@ -23,6 +25,13 @@ class Gate(Step):
     def __init__(self, bot) -> None:
         super().__init__(bot)
         self._token_cache: dict[str, frozenset[str]] = {}
+        self._prefix_of, self._prefix_set = None, frozenset()
+
+    def _prefixes(self, lexical) -> frozenset[str]:
+        """Prefixes of the index's tokens, computed once per committed BM25 index."""
+        if self._prefix_of is not lexical:
+            self._prefix_set, self._prefix_of = name_prefixes(lexical.vocabulary), lexical
+        return self._prefix_set
 
     def _tokens(self, p: Passage) -> frozenset[str]:
         toks = self._token_cache.get(p.id)
@@ -55,6 +64,8 @@ class Gate(Step):
         ctx.signals["dense_doc_margin"] = dense_doc_margin(ctx.passages)
         if counted is not None:
             ctx.signals["quantity_evidence"] = counted
+        unknown = unknown_names(ctx.query, self._prefixes(retriever.view.lexical),
+                                lambda t: query_tokens(t, retriever.view.languages))
         model = bot.thresholds.refusal_model
         if model:  # a refusal model fitted on several corpora replaces the one-corpus confidence
             ctx.confidence = round(logistic(ctx.signals, model), 4)
@@ -63,6 +74,9 @@ class Gate(Step):
         rule = None
         if not ctx.passages:
             rule = "no_passages"
+        elif unknown:
+            rule = "unknown_name"
+            decided["unknown_names"] = unknown
         elif counted is False:
             rule = "no_count_evidence"
         elif ctx.confidence < threshold:
