@@ -84,4 +84,5 @@ def focus_question(question: str) -> str:
     if questions and len(parts) > 1:
         text = " ".join(questions)
     text = re.sub(r"^[\W_]+(?=\w)", "", text)  # leading "--", "';" and other debris
+    text = re.sub(r"^[^\W\d_]+:\s+(?=\S)", "", text)  # a one-word label before the question ("USER:", "Question:")
     return text or question

@@ -239,7 +239,7 @@ def test_cli_json_trace_names_the_refusal_rule_and_the_steps(settings):
     out = _uca("ask", "--json", "Who is the CEO of Unicancer?", env=env)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["refused"] and data["refusal_rule"] in ("low_confidence", "no_answer_type", "no_count_evidence")
+    assert data["refused"] and data["refusal_rule"] in ("low_confidence", "unknown_name", "no_count_evidence")
     gate = [t for t in data["trace"] if t["name"] == "gate"][0]
     assert gate["decided"]["rule"] == data["refusal_rule"] and gate["decided"]["refused"] is True
     if data["refusal_rule"] == "low_confidence":
