@@ -26,6 +26,20 @@ class IsolatedLoader:
         self.pool = None
 
     def load(self, path: Path, source: str, limits: LoadLimits):
+        """The file's (document, chunks) from the worker. A worker that fails for a reason of its own (it
+        died, or the pool broke: forking a busy multi-threaded process can) is replaced and the file tried
+        once more; a load error or a timeout is the file's and is not retried."""
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        try:
+            return self._load_once(path, source, limits)
+        except (LoadError, FutureTimeout):
+            raise
+        except Exception:  # noqa: BLE001 - the worker's failure, not the file's: one retry in a fresh worker
+            self.close()
+            return self._load_once(path, source, limits)
+
+    def _load_once(self, path: Path, source: str, limits: LoadLimits):
         if self.pool is None:
             import multiprocessing
 
