@@ -39,7 +39,7 @@ def _summary(proc: subprocess.Popen) -> dict:
 
 def test_crash_loop_survives_every_round(tmp_path):
     fake = _start(tmp_path, "fake", "--rounds", "3", "--window", "0.25", "--seed", "11", "--generated", "8")
-    real = _start(tmp_path, "real", "--rounds", "1", "--real-model", "--window", "1.5", "--seed", "12",
+    real = _start(tmp_path, "real", "--rounds", "1", "--real-model", "--window", "0.4", "--seed", "12",
                   "--generated", "8")
     summaries = [_summary(fake), _summary(real)]
     for s in summaries:
