@@ -73,17 +73,25 @@ class Step:
 _STEPS: dict[str, type[Step]] = {}
 
 
-def register_step(name: str) -> Callable[[type[Step]], type[Step]]:
-    """Class decorator: make a step available by ``name`` (in ``UCA_RERANKERS`` or a custom step list)."""
+def named_registry(registry: dict[str, type], kind: str) -> Callable[[str], Callable[[type], type]]:
+    """A class decorator factory ``register(name)`` that files classes under ``name`` in ``registry`` and sets
+    their ``name`` (a second class under a taken name is an error). Steps and answerers both use it."""
 
-    def deco(cls: type[Step]) -> type[Step]:
-        if name in _STEPS and _STEPS[name] is not cls:
-            raise ValueError(f"a step named {name!r} is already registered")
-        cls.name = name
-        _STEPS[name] = cls
-        return cls
+    def register(name: str) -> Callable[[type], type]:
+        def deco(cls: type) -> type:
+            if name in registry and registry[name] is not cls:
+                raise ValueError(f"{kind} named {name!r} is already registered")
+            cls.name = name
+            registry[name] = cls
+            return cls
 
-    return deco
+        return deco
+
+    return register
+
+
+register_step = named_registry(_STEPS, "a step")
+register_step.__doc__ = "Class decorator: make a step available by ``name`` (in ``UCA_RERANKERS`` or a step list)."
 
 
 def step_class(name: str) -> type[Step]:

@@ -35,15 +35,9 @@ _ANSWERERS: dict[str, type[Answerer]] = {}
 
 def register_answerer(name: str) -> Callable[[type[Answerer]], type[Answerer]]:
     """Class decorator: make an answerer available as answer mode ``name``."""
+    from assistant.pipeline import named_registry
 
-    def deco(cls: type[Answerer]) -> type[Answerer]:
-        if name in _ANSWERERS and _ANSWERERS[name] is not cls:
-            raise ValueError(f"an answerer named {name!r} is already registered")
-        cls.name = name
-        _ANSWERERS[name] = cls
-        return cls
-
-    return deco
+    return named_registry(_ANSWERERS, "an answerer")(name)
 
 
 def _builtins() -> None:
