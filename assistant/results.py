@@ -24,6 +24,8 @@ class Passage:
     bm25_rank: int | None = None
     page: int | None = None
     lang: str = ""  # the passage's language (ISO 639-1, detected at ingest; "" in an older index)
+    # spans (in ``text``) of sentences that give instructions to the assistant or the reader: flagged, never support
+    instructions: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Citation:
     support: float  # support score of the best claim citing this passage
     supported: bool
     page: int | None = None
+    instructions: list[tuple[int, int]] = field(default_factory=list)  # as in the cited ``Passage``
 
 
 @dataclass
@@ -89,6 +92,7 @@ class Answer:
     lang: str = ""  # the question's language
     refusal_rule: str | None = None  # the rule that refused (see assistant.steps.gate), None when answered
     trace: list[TraceStep] = field(default_factory=list)  # every step that ran, in order
+    notes: list[str] = field(default_factory=list)  # warnings for the reader, in the question's language
 
     def to_dict(self) -> dict:
         """JSON-ready dict (``uca ask --json`` and the ``/ask`` API)."""

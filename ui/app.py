@@ -71,6 +71,7 @@ CSS = """
   color: var(--body-text-color); }
 .uca-passage mark.uca-support { background: #fff1a8; color: inherit; padding: 1px 2px; border-radius: 3px;
   box-shadow: inset 0 -2px 0 #f2c200; }
+.uca-passage del.uca-planted { color: var(--body-text-color-subdued); text-decoration-color: #c0392b; }
 .uca-stats dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0 0 6px;
   font-size: 0.9rem; }
 .uca-stats dt { color: var(--body-text-color-subdued); }

@@ -27,6 +27,8 @@ _ABS_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/'\"<>]+/)+([^\s/'\"<>]*)")
 CONTEXT_CHARS = 400  # passage text shown on each side of the supporting sentence
 SEARCHING = "_Searching the documents…_"
 REFUSAL_TITLE = "Not in the documents"
+PLANTED_BADGE = "instructions in the document, ignored"
+PLANTED_TITLE = "Gives instructions to the assistant or the reader: not followed, not an answer"
 FLAG_LABELS = {"unsupported": "unsupported", "uncited": "no source", "invalid marker removed": "bad citation"}
 
 
@@ -118,6 +120,8 @@ def answer_markdown(answer: dict[str, Any]) -> str:
         cursor = b
     parts.append(escape_markdown(text[cursor:]))
     out = "".join(parts)
+    for note in answer.get("notes") or []:  # e.g. a cited passage holds planted instructions
+        out += f"\n\n> ⚠ {escape_markdown(str(note))}"
     if leftover:
         items = "\n".join(f"> - {escape_markdown(str(c.get('text', '')))}" for c in leftover)
         out += f"\n\n> **⚠ Not supported by the cited passages:**\n{items}"
@@ -142,10 +146,24 @@ def _highlighted_passage(c: dict[str, Any]) -> str:
     if hi < len(text):
         space = text.rfind(" ", end, hi)
         hi = space if space > end else hi
-    before = ("… " if lo > 0 else "") + text[lo:start]
-    after = text[end:hi] + (" …" if hi < len(text) else "")
-    return (f"{html.escape(before)}<mark class=\"uca-support\">{html.escape(text[start:end])}</mark>"
-            f"{html.escape(after)}")
+    spans = [(start, end, "<mark class=\"uca-support\">", "</mark>")]
+    spans += [(a, b, f"<del class=\"uca-planted\" title=\"{PLANTED_TITLE}\">", "</del>")
+              for a, b in (tuple(x) for x in c.get("instructions") or []) if b <= start or a >= end]
+    return ("… " if lo > 0 else "") + _marked(text, lo, hi, spans) + (" …" if hi < len(text) else "")
+
+
+def _marked(text: str, lo: int, hi: int, spans: list[tuple[int, int, str, str]]) -> str:
+    """``text[lo:hi]`` escaped, each (start, end, open tag, close tag) span wrapped (spans do not overlap):
+    the supporting sentence highlighted; planted instructions struck through, shown as what the document says,
+    never as something to do."""
+    out, cursor = [], lo
+    for a, b, open_tag, close_tag in sorted(spans):
+        a, b = max(a, cursor), min(b, hi)
+        if a >= b:
+            continue
+        out += [html.escape(text[cursor:a]), open_tag, html.escape(text[a:b]), close_tag]
+        cursor = b
+    return "".join(out) + html.escape(text[cursor:hi])
 
 
 def _where(source: str, title: str, section: str, page: Any) -> str:
@@ -196,6 +214,8 @@ def sources_html(answer: dict[str, Any] | None) -> str:
         ok = bool(c.get("supported", True))
         badge = ("<span class=\"uca-badge uca-ok\">supports the answer</span>" if ok
                  else "<span class=\"uca-badge uca-warn\">⚠ weak support</span>")
+        if c.get("instructions"):
+            badge += f"<span class=\"uca-badge uca-warn uca-planted-badge\">⚠ {PLANTED_BADGE}</span>"
         n = int(c.get("n", 0))
         where = _where(str(c.get("source", "")), str(c.get("title") or ""), str(c.get("section") or ""),
                        c.get("page"))
