@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from assistant.results import Passage
+from ingest.chunking import Chunk
 from ingest.embeddings import Embedder, model_languages
 from ingest.index import (
     MANIFEST_FILE,
@@ -18,7 +19,6 @@ from ingest.index import (
     IndexMismatch,
     IndexMissing,
     Manifest,
-    StoredChunk,
     chroma_client,
     get_collection,
 )
@@ -72,7 +72,7 @@ class Retriever:
         self._client = None
         self._collection = None
         self._view = IndexView(settings, self.manifest)
-        self._chunk_cache: dict[str, StoredChunk] = {}
+        self._chunk_cache: dict[str, Chunk] = {}
         self._tokens: dict[str, frozenset[str]] = {}
         self._qcache: dict[str, object] = {}
 
@@ -128,7 +128,7 @@ class Retriever:
             "sources": view.sources,
         }
 
-    def chunks(self, ids: list[str]) -> list[StoredChunk]:
+    def chunks(self, ids: list[str]) -> list[Chunk]:
         missing = [i for i in ids if i not in self._chunk_cache]
         if missing:
             for c in self.manifest.chunks(ids=missing):
@@ -234,19 +234,16 @@ class Retriever:
                 continue
             seen_tokens.append(toks)
             e = fused[cid]
-            out.append(Passage(
-                id=cid, text=c.text, source=c.source, title=c.title, section=c.section, start=c.start, end=c.end,
-                chunk_index=c.chunk_index, score=scores[cid],
-                dense_score=e["dense"][1] if "dense" in e else dense_fill.get(cid),
-                bm25_score=e["bm25"][1] if "bm25" in e else 0.0,
-                dense_rank=e["dense"][0] if "dense" in e else None,
-                bm25_rank=e["bm25"][0] if "bm25" in e else None, page=c.page, lang=c.lang,
+            out.append(Passage.of(
+                c, score=scores[cid], dense_score=e["dense"][1] if "dense" in e else dense_fill.get(cid),
+                bm25_score=e["bm25"][1] if "bm25" in e else 0.0, dense_rank=e["dense"][0] if "dense" in e else None,
+                bm25_rank=e["bm25"][0] if "bm25" in e else None,
             ))
             if len(out) >= k:
                 break
         return out
 
-    def _similarities(self, query: str, chunks: list[StoredChunk]) -> dict[str, float]:
+    def _similarities(self, query: str, chunks: list[Chunk]) -> dict[str, float]:
         """Cosine similarity of query and chunks that only BM25 found (their vectors, from Chroma)."""
         if not chunks:
             return {}

@@ -4,6 +4,7 @@ then the query the answerer scores sentences with, chosen by the passages' langu
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from assistant.citations import instruction_spans
 from assistant.multilingual import answer_query
@@ -16,8 +17,8 @@ class Retrieve(Step):
         dense = ctx.dense_query or ctx.query
         ctx.passages = self.bot.retriever.retrieve(dense, k=ctx.k, source=ctx.source,
                                                    lexical_query=ctx.lexical_query or dense)
-        for p in ctx.passages:  # planted instructions: flagged wherever the passage is shown
-            p.instructions = instruction_spans(p.text)
+        # planted instructions: flagged wherever the passage is shown
+        ctx.passages = [replace(p, instructions=tuple(instruction_spans(p.text))) for p in ctx.passages]
         langs = [p.lang for p in ctx.passages]
         ctx.answer_query = answer_query(ctx.query, ctx.language or self.bot.settings.default_language, langs)
         decided["k"] = ctx.k
