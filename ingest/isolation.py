@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ingest.files import LoadError, LoadLimits
 from ingest.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class IsolatedLoader:
@@ -28,16 +31,30 @@ class IsolatedLoader:
     def load(self, path: Path, source: str, limits: LoadLimits):
         """The file's (document, chunks) from the worker. A worker that fails for a reason of its own (it
         died, or the pool broke: forking a busy multi-threaded process can) is replaced and the file tried
-        once more; a load error or a timeout is the file's and is not retried."""
+        once more, and when no worker can run at all the file is loaded in-process (not lost); a load error,
+        a timeout or a worker that dies twice on the file is the file's, and the file is skipped."""
         from concurrent.futures import TimeoutError as FutureTimeout
+
+        from pebble import ProcessExpired
 
         try:
             return self._load_once(path, source, limits)
         except (LoadError, FutureTimeout):
             raise
-        except Exception:  # noqa: BLE001 - the worker's failure, not the file's: one retry in a fresh worker
+        except Exception as first:  # noqa: BLE001 - the worker's failure, not the file's: a fresh worker
+            log.warning("loader worker failed on %s (%s: %s); retrying in a new worker", source,
+                        type(first).__name__, first)
             self.close()
+        try:
             return self._load_once(path, source, limits)
+        except (LoadError, FutureTimeout, ProcessExpired):
+            raise  # a worker that dies twice on one file: the file's doing (skipped with the reason)
+        except Exception as second:  # noqa: BLE001 - no worker can run here: load in-process, not lose the file
+            log.warning("loader worker failed again on %s (%s: %s); loading it in-process, without the time "
+                        "limit", source, type(second).__name__, second)
+            self.close()
+            s = self.settings
+            return self.work(path, source, limits, s.chunk_size, s.chunk_overlap)
 
     def _load_once(self, path: Path, source: str, limits: LoadLimits):
         if self.pool is None:

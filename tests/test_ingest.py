@@ -247,6 +247,7 @@ def test_inserting_text_shifts_offsets_and_keeps_metadata_exact(two_docs, fake_e
     original = path.read_text(encoding="utf-8")
     write(path, "News of the week\n\nA new paragraph was added at the top. It moves every offset.\n\n" + original)
     report = run_ingest(settings, embedder=type(fake_embedder)())
+    assert report.skipped == [] and report.changed_documents == ["unicancer-international.txt"]
     after = ids_by_source(settings.resolved_index_dir())["unicancer-international.txt"]
     assert len(set(before) & set(after)) >= len(before) - 1
     assert report.embedded == len(set(after) - set(before)) <= 2
