@@ -53,6 +53,19 @@ _SMALL_TALK = [
 ]
 
 
+_TAILS = {"greeting": rf"\b[\s!.,]*({alternation('greeting_addressees')})?[\s!.]*$", "thanks": r"[\s!.]*$",
+          "bye": r"[\s!.]*$", "help": r"[\s?!.]*$"}
+
+
+def small_talk_language(question: str, kind: str) -> str | None:
+    """The language whose own small-talk words of ``kind`` the message is ("Bonjour" is French although too
+    short for the detector), when exactly one language's are; else None."""
+    q = question.strip()
+    found = [lang.code for lang in languages() if lang.small_talk.get(kind)
+             and re.match(rf"^({'|'.join(lang.small_talk[kind])}){_TAILS.get(kind, '$')}", q, re.I)]
+    return found[0] if len(found) == 1 else None
+
+
 def small_talk_kind(question: str) -> str | None:
     """'greeting', 'thanks', 'bye' or 'help' when the message is small talk, else None."""
     q = question.strip()

@@ -20,9 +20,10 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.core import EXAMPLE_QUESTIONS, Assistant
+from assistant.core import Assistant
 from assistant.guard import QuestionError
 from assistant.results import Answer
+from common.lang import available, get
 from ingest.pipeline import IngestLocked, run_ingest
 from ingest.settings import Settings
 from ui import citations, documents, feedback, page, panels, render, server, viewer
@@ -63,7 +64,7 @@ def _compact(answer: dict[str, Any]) -> dict[str, Any]:
 
 def _example_links(markdown: str) -> str:
     """A greeting's example questions (escaped list items) as links the page asks when clicked."""
-    examples = {render.escape_markdown(q) for q in EXAMPLE_QUESTIONS}
+    examples = {render.escape_markdown(q) for code in available() for q in get(code).example_questions}
     return "\n".join(f"- [{line[2:]}]({ASK_LINK})" if line.startswith("- ") and line[2:] in examples else line
                      for line in markdown.split("\n"))
 
@@ -317,6 +318,14 @@ def stage_text(stage: str, done: int, total: int, lang: str) -> str:
     return t(lang, key, done=done, total=total) if key else stage
 
 
+def example_questions(lang: str, count: int | None = None) -> list[str]:
+    """The chat's example questions in ``lang`` (``count`` of them: as many as there are buttons)."""
+    questions = list(get(lang).example_questions or get("en").example_questions)
+    if count is not None:
+        questions = (questions + list(get("en").example_questions))[:count]
+    return questions
+
+
 def header_html(lang: str) -> str:
     title = html.escape(t(lang, "title")).replace(" · ", " <span class=\"uca-accent\">·</span> ")
     return f"<div id=\"uca-header\"><h1>{title}</h1><p>{html.escape(t(lang, 'subtitle'))}</p></div>"
@@ -359,7 +368,8 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                 with gr.Column(elem_id="uca-examples-box"):
                     gr.Markdown(label("examples_title"), elem_classes=["uca-panel-title"])
                     with gr.Row(elem_id="uca-examples"):
-                        examples = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLE_QUESTIONS]
+                        examples = [gr.Button(q, size="sm", variant="secondary", elem_classes=["uca-example"])
+                                    for q in example_questions(first)]
                 with gr.Accordion(label("settings"), open=False, elem_id="uca-settings"):
                     modes = ["extractive", "llm"] if app.llm_configured else ["extractive"]
                     mode = gr.Radio(modes, value=settings.answer_mode if settings.answer_mode in modes else modes[0],
@@ -435,9 +445,10 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             store = convs.clean(store, settings)
             answer = state[current].get("answer") if 0 <= current < len(state) else None
             return (code, header_html(code), title_html(code), app.messages(state, code),
-                    render.sources_html(answer, code, current), conv.choices(store, code), app.stats_html(code))
+                    render.sources_html(answer, code, current), conv.choices(store, code), app.stats_html(code),
+                    *example_questions(code, len(examples)))
 
-        localized = [saved_lang, header, sources_title, chatbot, sources, conv.choice, stats]
+        localized = [saved_lang, header, sources_title, chatbot, sources, conv.choice, stats, *examples]
 
         def on_load(store: Any, saved: Any, browser: Any) -> tuple:
             code = ui_language(saved or browser)

@@ -91,6 +91,13 @@ LANGUAGE = Language(
                 "When the documents do not say, I tell you so.",
         "examples": "For example:",
     },
+    example_questions=(
+        "Where is HOPE's head office?",
+        "Which international partnerships does Unicancer lead?",
+        "What is JANE?",
+        "Since when is Unicancer a member of UICC?",
+        "What are the objectives of CraNE?",
+    ),
     ui={
         # page
         "language_name": "English",

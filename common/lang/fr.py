@@ -155,6 +155,13 @@ LANGUAGE = Language(
                 "Quand les documents ne le disent pas, je vous le dis.",
         "examples": "Par exemple :",
     },
+    example_questions=(
+        "Où se trouve le siège de HOPE ?",
+        "Quels partenariats internationaux Unicancer mène-t-il ?",
+        "Qu'est-ce que JANE ?",
+        "Depuis quand Unicancer est-il membre de l'UICC ?",
+        "Quels sont les objectifs de CraNE ?",
+    ),
     ui={
         # page
         "language_name": "Français",
