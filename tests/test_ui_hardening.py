@@ -448,12 +448,11 @@ def test_ten_like_events_with_a_10_mb_payload_add_at_most_a_few_kb(chat):
 def test_a_url_in_a_document_or_a_question_shows_as_text_not_a_link(chat):
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.test_ui_app import _ensure_chromium
+    from testing.browser import launch
 
     srv, _ = chat
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(_ensure_chromium()), headless=True, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"])
+        browser = launch(pw)
         try:
             pg = browser.new_page(viewport={"width": 1400, "height": 950})
             pg.set_default_timeout(60_000)

@@ -154,6 +154,8 @@ class ChatApp:
             yield "", self.messages(turns, lang), render.sources_html(None, lang), turns, len(turns) - 1
             return
         answer = final.to_dict()
+        for cite in answer.get("citations") or []:
+            cite["page"] = viewer.sentence_page(self.settings, cite)
         turn["answer"] = _compact(answer)
         turn.pop("partial", None)
         turns.append(turn)
@@ -360,9 +362,11 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                     feedback_options=("Like", "Dislike"), buttons=["copy"], placeholder=label("chat_placeholder"),
                 )
                 with gr.Row(elem_id="uca-input"):
+                    # enabled once the page has loaded its conversation (a question asked before would be lost)
                     msg = gr.Textbox(elem_id="uca-question", show_label=False, scale=8, lines=1, max_lines=6,
-                                     placeholder=label("question_placeholder"), submit_btn=False)
-                    send = gr.Button(label("ask"), variant="primary", scale=1, min_width=80, elem_id="uca-send")
+                                     placeholder=label("question_placeholder"), submit_btn=False, interactive=False)
+                    send = gr.Button(label("ask"), variant="primary", scale=1, min_width=80, elem_id="uca-send",
+                                     interactive=False)
                     clear = gr.Button(label("clear"), variant="secondary", scale=1, min_width=120,
                                       elem_id="uca-clear")
                 with gr.Column(elem_id="uca-examples-box"):
@@ -454,10 +458,12 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             code = ui_language(saved or browser)
             store = convs.clean(store, settings)
             state = convs.current(store)["turns"]
-            return (code, store, state, len(state) - 1, *page_in(code, store, state, len(state) - 1))
+            ready = gr.update(interactive=True)
+            return (code, store, state, len(state) - 1, ready, ready, *page_in(code, store, state, len(state) - 1))
 
         set_locale = "(code) => { if (window.ucaSetLocale) window.ucaSetLocale(code); }"
-        demo.load(on_load, [conv.store, saved_lang, browser_lang], [lang, conv.store, turns, shown, *localized],
+        loaded = [lang, conv.store, turns, shown, msg, send, *localized]
+        demo.load(on_load, [conv.store, saved_lang, browser_lang], loaded,
                   js="(store, saved, browser) => [store, saved, navigator.language || '']", queue=False,
                   **private).then(None, lang, None, js=set_locale, **private).then(
             documents_state, lang, doc_outputs, **private)

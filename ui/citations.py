@@ -78,7 +78,9 @@ def where_text(c: dict[str, Any], lang: str) -> str:
     source = str(c.get("source") or "")
     if source and source != doc:
         doc = f"{doc} ({source})"
-    parts = [doc, *(p.strip() for p in re.split(r"\s+>\s+", str(c.get("section") or "")) if p.strip())]
+    title = str(c.get("title") or "").strip()
+    parts = [doc, *(p.strip() for p in re.split(r"\s+>\s+", str(c.get("section") or ""))
+                    if p.strip() and p.strip() != title)]
     text = " › ".join(parts)
     if c.get("page") is not None:
         text += " · " + t(lang, "page_n", page=c["page"])

@@ -65,9 +65,7 @@ CSS = """
 mark.uca-support { background: #fff1a8; color: #1f2328; padding: 1px 2px; border-radius: 3px;
   box-shadow: inset 0 -2px 0 #f2c200; }
 mark.uca-view-passage { background: #e3ecff; color: #1f2328; border-radius: 3px; }
-mark.uca-view-passage mark.uca-support { background: #fff1a8; }
-.dark mark.uca-support, .dark mark.uca-view-passage mark.uca-support { background: #5b4a00; color: #fff6cc;
-  box-shadow: inset 0 -2px 0 #d4a800; }
+.dark mark.uca-support { background: #5b4a00; color: #fff6cc; box-shadow: inset 0 -2px 0 #d4a800; }
 .dark mark.uca-view-passage { background: #1e3a6e; color: #e8efff; }
 .dark .uca-ok { background: #173d25; color: #b8f0c9; }
 .dark .uca-warn { background: #4a3000; color: #ffe0a8; }

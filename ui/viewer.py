@@ -9,8 +9,10 @@ around the passage.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
+from pathlib import Path
 from typing import Any
 
 from ingest.files import LoadLimits
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 TARGET_ID = "uca-view-target"
 PASSAGE_CLASS = "uca-view-passage"
+PAGE_CACHE = 32  # PDFs whose page offsets are kept (per file version)
 
 
 def _note(lang: str, key: str, **values: Any) -> str:
@@ -58,6 +61,35 @@ def _headings(doc: LoadedDocument, lo: int, hi: int) -> list[tuple[int, int, int
     else:
         spans = []
     return [(a - lo, b - lo, level, text) for a, b, level, text in spans if lo <= a and b <= hi]
+
+
+@functools.lru_cache(maxsize=PAGE_CACHE)
+def _pages(path: str, size: int, mtime_ns: int, limits: LoadLimits, source: str) -> tuple[tuple[int, int], ...]:
+    """(offset, page number) of a PDF's pages, loaded once per version of the file."""
+    return tuple(load_document(Path(path), source, limits).pages)
+
+
+def sentence_page(settings: Settings, c: dict[str, Any]) -> int | None:
+    """The page of a PDF citation's supporting sentence (the index records the page its passage starts on; a
+    passage can run over the next page). ``c["page"]`` when that cannot be told."""
+    page = c.get("page")
+    start, s0 = c.get("start"), c.get("sentence_start")
+    if page is None or not isinstance(start, int) or not isinstance(s0, int):
+        return page
+    path = settings.resolved_corpus_dir() / str(c.get("source") or "")
+    try:
+        st = path.stat()
+        pages = _pages(str(path), st.st_size, st.st_mtime_ns, LoadLimits.from_settings(settings),
+                       str(c.get("source")))
+    except Exception as exc:  # gone or unreadable: the passage's page
+        log.warning("page of %s: %s", c.get("source"), exc)
+        return page
+    found = page
+    for offset, number in pages:
+        if offset > start + s0:
+            break
+        found = number
+    return found
 
 
 def document_html(settings: Settings, c: dict[str, Any] | None, lang: str, key: str = "") -> str:
