@@ -337,6 +337,8 @@ def test_highlighted_sentence_is_readable_in_light_and_dark_mode(browser, server
         assert pg.evaluate("document.body.classList.contains('dark')") == (theme == "dark")
         ratio = _contrast(pg, "#uca-sources mark.uca-support")
         assert ratio >= MIN_CONTRAST, f"{theme}: highlighted sentence contrast {ratio:.2f}"
+        pg.mouse.move(0, 0)
+        _screenshot(pg, f"daily-desktop-{theme}.png", f"screenshot-desktop-{theme}.png")
         pg.locator("#uca-sources .uca-card button.uca-view").first.click()
         expect(pg.locator("#uca-viewer mark.uca-support")).to_be_visible()
         for sel in ("#uca-viewer mark.uca-view-passage", "#uca-viewer mark.uca-support",
@@ -344,8 +346,6 @@ def test_highlighted_sentence_is_readable_in_light_and_dark_mode(browser, server
             ratio = _contrast(pg, sel)
             assert ratio >= MIN_CONTRAST, f"{theme}: {sel} contrast {ratio:.2f}"
         pg.locator("#uca-viewer-close").click()
-        pg.mouse.move(0, 0)
-        _screenshot(pg, f"daily-desktop-{theme}.png", f"screenshot-desktop-{theme}.png")
     finally:
         context.close()
 
@@ -366,7 +366,7 @@ def test_phone_layout_has_no_overflow_opens_at_the_top_and_puts_sources_under_th
         y = {sel: pg.locator(sel).bounding_box()["y"] for sel in
              ("#uca-chat", "#uca-input", "#uca-sources", "#uca-examples-box", "#uca-settings")}
         assert y["#uca-chat"] < y["#uca-input"] < y["#uca-sources"] < y["#uca-examples-box"] < y["#uca-settings"], y
-        pg.locator("#uca-sources").scroll_into_view_if_needed()
+        pg.evaluate("document.querySelector('#uca-chat').scrollIntoView()")
         _screenshot(pg, "daily-phone.png", "screenshot-phone.png")
     finally:
         context.close()

@@ -29,7 +29,8 @@ CSS = """
 #uca-examples button { flex: 0 1 auto !important; min-width: 0 !important; font-weight: 500;
   border-radius: 999px !important; font-size: 0.82rem !important; padding: 4px 12px !important;
   white-space: normal; text-align: left; }
-#uca-conv-row { align-items: flex-end; flex-wrap: wrap !important; }
+#uca-conv-row { align-items: center; flex-wrap: wrap !important; gap: 6px !important; }
+#uca-conv-choice { min-width: 180px !important; }
 #uca-conv-row button { flex: 0 0 auto !important; min-width: 0 !important; }
 #uca-sources { border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
   background: var(--background-fill-secondary); padding: 10px; }
@@ -102,6 +103,9 @@ button.uca-view:hover { border-color: var(--color-accent); }
   #uca-examples-box { order: 7; } #uca-settings { order: 8; } #uca-corpus { order: 9; }
   #uca-documents-panel { order: 10; }
   #uca-clear { display: none !important; }
+  .uca-card header { flex-wrap: wrap; }
+  .uca-where { flex-basis: calc(100% - 40px); }
+  #uca-conv-row { gap: 4px !important; }
 }
 """
 

@@ -79,10 +79,10 @@ class ConversationsPanel:
     def __init__(self, app: ChatApp) -> None:
         self.app = app
         self.store = gr.BrowserState(convs.empty(), storage_key=convs.STORAGE_KEY, secret=convs.STORAGE_SECRET)
-        with gr.Group(elem_id="uca-conversations"):
+        with gr.Column(elem_id="uca-conversations"):
             with gr.Row(elem_id="uca-conv-row"):
-                self.choice = gr.Dropdown([], value=None, label=label("conversation"), scale=4, min_width=160,
-                                          elem_id="uca-conv-choice")
+                self.choice = gr.Dropdown([], value=None, label=label("conversation"), show_label=False,
+                                          container=False, scale=4, min_width=180, elem_id="uca-conv-choice")
                 self.new = gr.Button(label("new_conversation"), size="sm", elem_id="uca-conv-new")
                 self.rename = gr.Button(label("rename"), size="sm", elem_id="uca-conv-rename")
                 self.delete = gr.Button(label("delete"), size="sm", variant="stop", elem_id="uca-conv-delete")
