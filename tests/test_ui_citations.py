@@ -175,3 +175,26 @@ def test_rendered_panels_are_in_the_interface_language(lang):
         html.unescape(empty)
     refusal = render.answer_markdown({"text": "No.", "refused": True}, lang)
     assert t(lang, "refusal_title") in refusal
+
+
+# -- progress (item 2)
+
+def test_ingest_progress_reaches_the_page_with_its_stage_and_fraction(fake_settings, fake_embedder):
+    from ui.app import ChatApp
+
+    (fake_settings.corpus_dir / "a.md").write_text("# A\n\n" + "The clinic is in Lyon. " * 400, encoding="utf-8")
+    settings = fake_settings.model_copy(update={"embed_batch": 2})
+    calls: list[tuple] = []
+
+    def progress(fraction, desc=None):
+        calls.append((fraction, desc))
+
+    run_ingest(settings, embedder=fake_embedder, progress=ChatApp._reporter(progress, "fr"))
+    embedding = [(f, d) for f, d in calls if d and d.startswith("Vectorisation")]
+    assert len(embedding) >= 3, calls
+    done, total = embedding[-1][0]
+    assert done == total > 2 and embedding[-1][1] == f"Vectorisation de {total}/{total} extraits"
+    assert embedding[0][0] == (0, total)
+    stages = [d for _, d in calls]
+    for stage in ("Parcours du corpus", "Lecture et découpage", "Écriture de l'index", "Bascule vers le nouvel index"):
+        assert stage in stages, stages

@@ -302,12 +302,13 @@ class ChatApp:
         paths = [str(f) for f in (files if isinstance(files, list) else [files] if files else [])]
         if not paths:
             return render.results_html([], t(lang, "choose_files"), ui_language(lang))
-        return self._corpus_change(lambda p: self.library.add(paths, bool(replace), p), lang, progress)
+        return self._corpus_change(lambda p: self.library.add(paths, bool(replace), p, ui_language(lang)), lang,
+                                   progress)
 
     def remove_document(self, source: Any, lang: str = "en", progress: Any = None) -> str:
         if not isinstance(source, str) or not source:
             return render.results_html([], t(lang, "choose_document"), ui_language(lang))
-        return self._corpus_change(lambda p: self.library.remove(source, p), lang, progress)
+        return self._corpus_change(lambda p: self.library.remove(source, p, ui_language(lang)), lang, progress)
 
 
 STAGES = {"scanning": "progress_scanning", "reading": "progress_reading", "embedding": "progress_embedding",
