@@ -262,7 +262,7 @@ def test_conversations_survive_a_reload_and_are_kept_renamed_exported_deleted(br
 
         pg.locator("#uca-conv-export").click()
         with pg.expect_download() as download:
-            pg.locator("#uca-conv-file a").first.click()
+            pg.locator("#uca-conv-file").click()
         text = Path(download.value.path()).read_text(encoding="utf-8")
         assert "# Conversation: HOPE &lt;b&gt;notes&lt;/b&gt;" in text, text
         assert "**Question:** Where is HOPE's head office?" in text
@@ -297,6 +297,10 @@ def test_french_browser_gets_french_labels_and_a_french_refusal_and_can_switch(b
         expect(_bot(pg).first).to_contain_text("Les documents ne traitent pas cette question")
         expect(pg.locator("#uca-sources")).to_contain_text("Aucun passage ne répond")
         _ask(pg, "Bonjour", 2, "Bonjour !")
+        pg.fill("#uca-question textarea", "Parlez-moi d'Unicancer " * 200)
+        pg.press("#uca-question textarea", "Enter")
+        expect(pg.locator("[data-testid='toast-body']")).to_contain_text("La question est trop longue")
+        pg.fill("#uca-question textarea", "")
         _screenshot(pg, "daily-french.png")
 
         pg.locator("#uca-lang").get_by_text("English").click()

@@ -139,7 +139,7 @@ class ChatApp:
                     turn["partial"] = str(part)
                     yield "", self.messages([*turns, turn], lang), *skip
         except QuestionError as exc:
-            gr.Warning(str(exc), title=t(lang, "question_not_sent"))
+            gr.Warning(exc.text(lang), title=t(lang, "question_not_sent"))
             yield message, self.messages(turns, lang), *skip
             return
         except Exception as exc:  # an unexpected failure: shown in the chat, the app keeps running

@@ -3,7 +3,9 @@ and Conversations (choose, new, rename, delete, export). Labels come from :mod:`
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,23 @@ from ui.i18n import label, t
 
 if TYPE_CHECKING:
     from ui.app import ChatApp
+
+
+EXPORTS = "uca-exports"  # folder of the temporary directory where exports are written (Gradio serves a copy)
+
+
+def _exports(max_age: float) -> Path:
+    """The exports folder, without the exports older than ``max_age`` seconds (Gradio has its own copy)."""
+    root = Path(tempfile.gettempdir()) / EXPORTS
+    root.mkdir(mode=0o700, exist_ok=True)
+    now = time.time()
+    for old in root.iterdir():
+        try:
+            if now - old.stat().st_mtime > max_age:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+    return root
 
 
 def documents_panel(app: ChatApp, stats: Any, lang: Any, private: dict[str, Any]) -> tuple[Any, Any]:
@@ -95,7 +114,8 @@ class ConversationsPanel:
                 self.question = gr.Markdown("", elem_id="uca-conv-delete-question")
                 self.yes = gr.Button(label("delete_yes"), size="sm", variant="stop", elem_id="uca-conv-delete-yes")
                 self.no = gr.Button(label("cancel"), size="sm", elem_id="uca-conv-delete-cancel")
-            self.file = gr.File(visible=False, interactive=False, label=label("export_file"), elem_id="uca-conv-file")
+            # a download button, not a gr.File: no upload component when uploads are off (UCA_UPLOADS=false)
+            self.file = gr.DownloadButton(label("export_file"), visible=False, size="sm", elem_id="uca-conv-file")
 
     def choices(self, store: dict[str, Any], code: str) -> Any:
         return gr.update(choices=convs.choices(store, code), value=store["current"])
@@ -134,7 +154,7 @@ class ConversationsPanel:
 
         def export(store: Any, code: str) -> Any:
             conv = convs.current(convs.clean(store, settings))
-            folder = Path(tempfile.mkdtemp(prefix="uca-export-"))
+            folder = Path(tempfile.mkdtemp(prefix="uca-export-", dir=_exports(settings.upload_cache_seconds)))
             path = folder / convs.export_name(conv, code)
             path.write_text(convs.export_markdown(conv, code), encoding="utf-8")
             return gr.update(value=str(path), visible=True)

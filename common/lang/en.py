@@ -89,6 +89,10 @@ LANGUAGE = Language(
         "help": "I answer questions about Unicancer's international work (European projects, memberships, "
                 "partnerships) using only the indexed documents, and I cite the passage behind every sentence. "
                 "When the documents do not say, I tell you so.",
+        "question_missing": "Please type a question.",
+        "question_not_text": "The question must be text.",
+        "question_empty": "Please type a question: the message is empty.",
+        "question_too_long": "The question is too long ({length} characters; the limit is {limit}).",
         "examples": "For example:",
     },
     example_questions=(

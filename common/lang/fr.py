@@ -153,6 +153,10 @@ LANGUAGE = Language(
         "help": "Je réponds aux questions sur l'action internationale d'Unicancer (projets européens, adhésions, "
                 "partenariats) à partir des seuls documents indexés, et je cite le passage derrière chaque phrase. "
                 "Quand les documents ne le disent pas, je vous le dis.",
+        "question_missing": "Tapez une question.",
+        "question_not_text": "La question doit être du texte.",
+        "question_empty": "Tapez une question : le message est vide.",
+        "question_too_long": "La question est trop longue ({length} caractères ; la limite est {limit}).",
         "examples": "Par exemple :",
     },
     example_questions=(
