@@ -391,3 +391,24 @@ def test_llm_mode_is_not_offered_without_a_model_and_examples_ask_themselves(pag
     expect(_bot(page)).to_have_count(2)
     expect(page.locator("#uca-chat [data-testid='user']").nth(1)).to_have_text("What is JANE?")
     expect(_bot(page).nth(1)).to_contain_text("Joint Action")
+
+
+def test_regenerate_answers_the_last_question_again_and_stop_shows_while_answering(page):
+    from playwright.sync_api import expect
+
+    page.fill("#uca-question textarea", "What is JANE?")
+    page.press("#uca-question textarea", "Enter")
+    expect(page.locator("#uca-stop")).to_be_visible()  # Stop replaces Ask while the answer is written
+    expect(_bot(page)).to_have_count(1)
+    expect(_bot(page).first).to_contain_text("Joint Action")
+    expect(page.locator("#uca-send")).to_be_visible()
+    expect(page.locator("#uca-stop")).to_be_hidden()
+    first = _bot(page).first.inner_text()
+    page.locator("#uca-chat button[aria-label='Retry']").last.click()
+    expect(page.locator("#uca-chat [data-testid='user']")).to_have_count(1)
+    expect(_bot(page)).to_have_count(1)
+    expect(_bot(page).first).not_to_contain_text("▍")
+    expect(_bot(page).first).to_have_text(first)
+    page.reload()
+    _loaded(page)
+    expect(_bot(page)).to_have_count(1)  # the store holds the question once

@@ -368,6 +368,8 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                                      placeholder=label("question_placeholder"), submit_btn=False, interactive=False)
                     send = gr.Button(label("ask"), variant="primary", scale=1, min_width=80, elem_id="uca-send",
                                      interactive=False)
+                    send_stop = gr.Button(label("stop"), variant="stop", scale=1, min_width=80, elem_id="uca-stop",
+                                          visible=False)
                     clear = gr.Button(label("clear"), variant="secondary", scale=1, min_width=120,
                                       elem_id="uca-clear")
                 with gr.Column(elem_id="uca-examples-box"):
@@ -400,11 +402,33 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                 "queue": False, **private}
         outputs = [msg, chatbot, sources, turns, shown]
         inputs = [msg, turns, mode, k, lang]
-        msg.submit(app.respond, inputs, outputs, **private).then(**save)
-        send.click(app.respond, inputs, outputs, **private).then(**save)
+        # while an answer is written, Stop replaces Ask
+        busy = {"fn": lambda: (gr.update(visible=False), gr.update(visible=True)), "inputs": None,
+                "outputs": [send, send_stop], "queue": False, **private}
+        idle = {**busy, "fn": lambda: (gr.update(visible=True), gr.update(visible=False))}
+        answering = [msg.submit(**busy).then(app.respond, inputs, outputs, **private),
+                     send.click(**busy).then(app.respond, inputs, outputs, **private)]
         for button in examples:
-            button.click(lambda q: q, button, msg, queue=False, **private).then(
-                app.respond, inputs, outputs, **private).then(**save)
+            answering.append(button.click(lambda q: q, button, msg, queue=False, **private).then(**busy).then(
+                app.respond, inputs, outputs, **private))
+
+        def regenerate(state: list[dict[str, Any]], code: str) -> tuple:
+            """The last question back in the box, its answer gone (then answered again)."""
+            if not state:
+                return gr.skip(), gr.skip(), gr.skip()
+            return state[-1]["question"], state[:-1], app.messages(state[:-1], code)
+
+        answering.append(chatbot.retry(regenerate, [turns, lang], [msg, turns, chatbot], queue=False,
+                                       **private).then(**busy).then(app.respond, inputs, outputs, **private))
+        for event in answering:
+            event.then(**idle).then(**save)
+
+        def stopped(state: list[dict[str, Any]], code: str) -> tuple:
+            """The unfinished answer and its question go; Ask is back."""
+            return app.messages(state, code), gr.update(visible=True), gr.update(visible=False)
+
+        send_stop.click(stopped, [turns, lang], [chatbot, send, send_stop], cancels=answering, queue=False,
+                        **private)
 
         def reset(code: str) -> tuple:
             return [], [], render.sources_html(None, code), -1, gr.update(visible=False)

@@ -113,6 +113,7 @@ LANGUAGE = Language(
                             "partnerships: every answer cites its passages.",
         "question_placeholder": "Type a question and press Enter…",
         "ask": "Ask",
+        "stop": "■ Stop",
         "clear": "Clear chat",
         "examples_title": "Try an example",
         "settings": "Settings",

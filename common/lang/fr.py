@@ -177,6 +177,7 @@ LANGUAGE = Language(
                             "adhésions, partenariats : chaque réponse cite ses passages.",
         "question_placeholder": "Tapez une question et appuyez sur Entrée…",
         "ask": "Demander",
+        "stop": "■ Arrêter",
         "clear": "Effacer",
         "examples_title": "Essayez un exemple",
         "settings": "Réglages",
