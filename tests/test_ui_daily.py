@@ -396,13 +396,17 @@ def test_llm_mode_is_not_offered_without_a_model_and_examples_ask_themselves(pag
 def test_regenerate_answers_the_last_question_again_and_stop_shows_while_answering(page):
     from playwright.sync_api import expect
 
+    page.evaluate("""() => { window.stopSeen = false;
+        new MutationObserver(() => { const b = document.querySelector('#uca-stop');
+            if (b && b.getClientRects().length) window.stopSeen = true; })
+        .observe(document.body, {subtree: true, childList: true, attributes: true}); }""")
     page.fill("#uca-question textarea", "What is JANE?")
     page.press("#uca-question textarea", "Enter")
-    expect(page.locator("#uca-stop")).to_be_visible()  # Stop replaces Ask while the answer is written
     expect(_bot(page)).to_have_count(1)
     expect(_bot(page).first).to_contain_text("Joint Action")
     expect(page.locator("#uca-send")).to_be_visible()
     expect(page.locator("#uca-stop")).to_be_hidden()
+    assert page.evaluate("window.stopSeen"), "Stop did not replace Ask while the answer was written"
     first = _bot(page).first.inner_text()
     page.locator("#uca-chat button[aria-label='Retry']").last.click()
     expect(page.locator("#uca-chat [data-testid='user']")).to_have_count(1)
