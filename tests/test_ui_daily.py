@@ -235,6 +235,7 @@ def test_conversations_survive_a_reload_and_are_kept_renamed_exported_deleted(br
     context, pg = _open(browser, server)
     try:
         _ask(pg, "What is JANE?", 1, "Joint Action")
+        expect(pg.locator("#uca-conv-choice input")).to_have_value("What is JANE?")  # kept by the browser
         pg.reload()
         _loaded(pg)
         expect(_bot(pg)).to_have_count(1)
@@ -413,6 +414,7 @@ def test_regenerate_answers_the_last_question_again_and_stop_shows_while_answeri
     expect(_bot(page)).to_have_count(1)
     expect(_bot(page).first).not_to_contain_text("▍")
     expect(_bot(page).first).to_have_text(first)
+    page.wait_for_timeout(1000)  # the store is written after the answer
     page.reload()
     _loaded(page)
     expect(_bot(page)).to_have_count(1)  # the store holds the question once

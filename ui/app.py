@@ -464,30 +464,34 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         def documents_state(code: str) -> Any:
             if choice is None:
                 return app.documents_html(code)
-            return app.documents_html(code), gr.update(choices=app.document_choices(), value=None)
+            return app.documents_html(code), gr.update(choices=app.document_choices(), value=None,
+                                                       label=t(code, "remove_choice"))
 
         reingest.click(on_reingest, lang, [status, stats], concurrency_limit=None, **private).then(
             documents_state, lang, doc_outputs, **private)
 
         def page_in(code: str, store: Any, state: list[dict[str, Any]], current: int) -> tuple:
-            """Everything the server writes, in language ``code``."""
+            """Everything the server writes, in language ``code``; also the labels of the components the server
+            updates (the page keeps the translation it had when a component was updated, not its key)."""
             store = convs.clean(store, settings)
             answer = state[current].get("answer") if 0 <= current < len(state) else None
             return (code, header_html(code), title_html(code), app.messages(state, code),
                     render.sources_html(answer, code, current), conv.choices(store, code), app.stats_html(code),
-                    *example_questions(code, len(examples)))
+                    gr.update(placeholder=t(code, "question_placeholder"), interactive=True),
+                    gr.update(value=t(code, "ask"), interactive=True), gr.update(value=t(code, "stop")),
+                    gr.update(label=t(code, "export_file")), *example_questions(code, len(examples)))
 
-        localized = [saved_lang, header, sources_title, chatbot, sources, conv.choice, stats, *examples]
+        localized = [saved_lang, header, sources_title, chatbot, sources, conv.choice, stats, msg, send, send_stop,
+                     conv.file, *examples]
 
         def on_load(store: Any, saved: Any, browser: Any) -> tuple:
             code = ui_language(saved or browser)
             store = convs.clean(store, settings)
             state = convs.current(store)["turns"]
-            ready = gr.update(interactive=True)
-            return (code, store, state, len(state) - 1, ready, ready, *page_in(code, store, state, len(state) - 1))
+            return (code, store, state, len(state) - 1, *page_in(code, store, state, len(state) - 1))
 
         set_locale = "(code) => { if (window.ucaSetLocale) window.ucaSetLocale(code); }"
-        loaded = [lang, conv.store, turns, shown, msg, send, *localized]
+        loaded = [lang, conv.store, turns, shown, *localized]
         demo.load(on_load, [conv.store, saved_lang, browser_lang], loaded,
                   js="(store, saved, browser) => [store, saved, navigator.language || '']", queue=False,
                   **private).then(None, lang, None, js=set_locale, **private).then(

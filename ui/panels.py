@@ -63,7 +63,7 @@ def documents_panel(app: ChatApp, stats: Any, lang: Any, private: dict[str, Any]
 
         def refreshed(code: str) -> tuple:
             return (app.documents_html(code), app.stats_html(code),
-                    gr.update(choices=app.document_choices(), value=None))
+                    gr.update(choices=app.document_choices(), value=None, label=t(code, "remove_choice")))
 
         def on_add(f: Any, r: bool, code: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
             return (app.add_documents(f, r, code, progress), None, *refreshed(code))
@@ -157,7 +157,7 @@ class ConversationsPanel:
             folder = Path(tempfile.mkdtemp(prefix="uca-export-", dir=_exports(settings.upload_cache_seconds)))
             path = folder / convs.export_name(conv, code)
             path.write_text(convs.export_markdown(conv, code), encoding="utf-8")
-            return gr.update(value=str(path), visible=True)
+            return gr.update(value=str(path), visible=True, label=t(code, "export_file"))
 
         self.choice.input(select, [self.store, self.choice, lang], outputs, queue=False, **private)
         self.new.click(new, [self.store, lang], outputs, queue=False, **private)
