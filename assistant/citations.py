@@ -56,6 +56,11 @@ def passage_sentences(text: str) -> list[Sentence]:
     return out
 
 
+def instruction_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of a passage that give instructions to the assistant or the reader."""
+    return [(s.start, s.end) for s in passage_sentences(text) if s.kind == "instruction"]
+
+
 def salient_terms(text: str) -> set[str]:
     """Numbers and names of a claim, lower-cased and accent-free (what must be found in the source)."""
     terms = {m.group(0).replace(",", ".").rstrip(".") for m in _NUMBER.finditer(text)}
@@ -190,7 +195,7 @@ class CitationChecker:
             citations.append(Citation(
                 n=n, source=p.source, section=p.section, title=p.title, text=p.text, start=p.start, end=p.end,
                 chunk_id=p.id, sentence=sent.text, sentence_start=sent.start, sentence_end=sent.end,
-                support=round(score, 4), supported=ok, page=p.page,
+                support=round(score, 4), supported=ok, page=p.page, instructions=list(p.instructions),
             ))
         return text, claims, citations, removed
 

@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         where = c.source + (f" > {c.section}" if c.section else "")
         mark = "" if c.supported else "  [unsupported]"
         print(f"\n[{c.n}] {where}{mark}\n    \u201c{c.sentence}\u201d")
+    for note in answer.notes:
+        print(f"\n\u26a0 {note}")
     flagged = [cl for cl in answer.claims if not cl.supported]
     for cl in flagged:
         print(f"\n\u26a0 {cl.reason}: {cl.text}")

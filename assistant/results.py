@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from ingest.chunking import Chunk
 
 
-@dataclass
-class Passage:
-    """A retrieved chunk, ranked. ``score`` is the fused score; the others say where it came from."""
+@dataclass(frozen=True)
+class Passage(Chunk):
+    """A retrieved chunk (the ingest record, with its provenance), ranked. ``score`` is the fused score; the
+    others say where it came from."""
 
-    id: str
-    text: str
-    source: str
-    title: str
-    section: str
-    start: int
-    end: int
-    chunk_index: int
-    score: float
+    score: float = 0.0
     dense_score: float | None = None  # cosine similarity to the query
     bm25_score: float | None = None
     dense_rank: int | None = None
     bm25_rank: int | None = None
-    page: int | None = None
-    lang: str = ""  # the passage's language (ISO 639-1, detected at ingest; "" in an older index)
+    # spans (in ``text``) of sentences that give instructions to the assistant or the reader: flagged, never support
+    instructions: tuple[tuple[int, int], ...] = ()
+
+    @classmethod
+    def of(cls, chunk: Chunk, **ranking: Any) -> Passage:
+        """The passage of a stored ``chunk`` with its ranking fields."""
+        return cls(**{f.name: getattr(chunk, f.name) for f in fields(Chunk)}, **ranking)
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Citation:
     support: float  # support score of the best claim citing this passage
     supported: bool
     page: int | None = None
+    instructions: list[tuple[int, int]] = field(default_factory=list)  # as in the cited ``Passage``
 
 
 @dataclass
@@ -89,6 +91,7 @@ class Answer:
     lang: str = ""  # the question's language
     refusal_rule: str | None = None  # the rule that refused (see assistant.steps.gate), None when answered
     trace: list[TraceStep] = field(default_factory=list)  # every step that ran, in order
+    notes: list[str] = field(default_factory=list)  # warnings for the reader, in the question's language
 
     def to_dict(self) -> dict:
         """JSON-ready dict (``uca ask --json`` and the ``/ask`` API)."""

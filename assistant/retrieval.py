@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from assistant.results import Passage
+from ingest.chunking import Chunk
 from ingest.embeddings import Embedder, model_languages
 from ingest.index import (
     MANIFEST_FILE,
@@ -18,12 +19,17 @@ from ingest.index import (
     IndexMismatch,
     IndexMissing,
     Manifest,
-    StoredChunk,
     chroma_client,
     get_collection,
 )
 from ingest.lexical import LexicalIndex, tokenize
 from ingest.settings import Settings
+
+# Chroma returns dead ids (stale vectors of an older generation) too: ask for this many more than wanted, and
+# when too few live ones come back, ask again for GROWTH times as many, at most ROUNDS times.
+DENSE_FETCH_SLACK = 16
+DENSE_FETCH_GROWTH = 4
+DENSE_FETCH_ROUNDS = 6
 
 
 class IndexView:
@@ -66,7 +72,7 @@ class Retriever:
         self._client = None
         self._collection = None
         self._view = IndexView(settings, self.manifest)
-        self._chunk_cache: dict[str, StoredChunk] = {}
+        self._chunk_cache: dict[str, Chunk] = {}
         self._tokens: dict[str, frozenset[str]] = {}
         self._qcache: dict[str, object] = {}
 
@@ -122,7 +128,7 @@ class Retriever:
             "sources": view.sources,
         }
 
-    def chunks(self, ids: list[str]) -> list[StoredChunk]:
+    def chunks(self, ids: list[str]) -> list[Chunk]:
         missing = [i for i in ids if i not in self._chunk_cache]
         if missing:
             for c in self.manifest.chunks(ids=missing):
@@ -156,7 +162,7 @@ class Retriever:
             vec = self.embedder.encode_query(query)
             with self._lock:
                 self._qcache[query] = vec
-                while len(self._qcache) > 256:
+                while len(self._qcache) > self.settings.query_cache_size:
                     self._qcache.pop(next(iter(self._qcache)))
         return vec
 
@@ -166,8 +172,8 @@ class Retriever:
         vec = self.query_vector(query)
         where = {"source": source} if source else None
         want = n
-        fetch = n + 16
-        for _ in range(6):
+        fetch = n + DENSE_FETCH_SLACK
+        for _ in range(DENSE_FETCH_ROUNDS):
             try:
                 res = self.collection().query(query_embeddings=[vec.tolist()], n_results=fetch, where=where,
                                               include=["distances"])
@@ -180,7 +186,7 @@ class Retriever:
             hits = [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True) if i in view.live]
             if len(hits) >= want or len(ids) < fetch:
                 return hits[:want]
-            fetch *= 4
+            fetch *= DENSE_FETCH_GROWTH
         return hits[:want]
 
     def lexical(self, query: str, n: int, source: str | None = None,
@@ -211,13 +217,13 @@ class Retriever:
             fused.setdefault(cid, {})["bm25"] = (rank, score)
         ranked = fuse(dense, lex, s, lang or query_language(query))
         scores = dict(ranked)
-        order = [cid for cid, _ in ranked]
-        stored = {c.id: c for c in self.chunks(order[: k * 3])}
+        pool = [cid for cid, _ in ranked][: k * s.candidates_per_passage]
+        stored = {c.id: c for c in self.chunks(pool)}
         out: list[Passage] = []
         seen_tokens: list[frozenset[str]] = []
-        missing_dense = [cid for cid in order[: k * 3] if "dense" not in fused[cid]]
+        missing_dense = [cid for cid in pool if "dense" not in fused[cid]]
         dense_fill = self._similarities(query, [stored[c] for c in missing_dense if c in stored])
-        for cid in order[: k * 3]:
+        for cid in pool:
             c = stored.get(cid)
             if c is None:
                 continue
@@ -228,19 +234,16 @@ class Retriever:
                 continue
             seen_tokens.append(toks)
             e = fused[cid]
-            out.append(Passage(
-                id=cid, text=c.text, source=c.source, title=c.title, section=c.section, start=c.start, end=c.end,
-                chunk_index=c.chunk_index, score=scores[cid],
-                dense_score=e["dense"][1] if "dense" in e else dense_fill.get(cid),
-                bm25_score=e["bm25"][1] if "bm25" in e else 0.0,
-                dense_rank=e["dense"][0] if "dense" in e else None,
-                bm25_rank=e["bm25"][0] if "bm25" in e else None, page=c.page, lang=c.lang,
+            out.append(Passage.of(
+                c, score=scores[cid], dense_score=e["dense"][1] if "dense" in e else dense_fill.get(cid),
+                bm25_score=e["bm25"][1] if "bm25" in e else 0.0, dense_rank=e["dense"][0] if "dense" in e else None,
+                bm25_rank=e["bm25"][0] if "bm25" in e else None,
             ))
             if len(out) >= k:
                 break
         return out
 
-    def _similarities(self, query: str, chunks: list[StoredChunk]) -> dict[str, float]:
+    def _similarities(self, query: str, chunks: list[Chunk]) -> dict[str, float]:
         """Cosine similarity of query and chunks that only BM25 found (their vectors, from Chroma)."""
         if not chunks:
             return {}

@@ -99,8 +99,7 @@ def fit_refusal(signals: Sequence[dict], answerable: Sequence[bool], max_false_r
 def _passage(chunk):
     from assistant.results import Passage
 
-    return Passage(id=chunk.id, text=chunk.text, source=chunk.source, title=chunk.title, section=chunk.section,
-                   start=chunk.start, end=chunk.end, chunk_index=chunk.chunk_index, score=0.0)
+    return Passage.of(chunk)
 
 
 def _sentences(span: str) -> list[str]:

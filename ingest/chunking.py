@@ -28,18 +28,19 @@ LANG_SECTION_MIN_CHARS = 200  # a shorter section takes its document's language 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage of a document, with its provenance."""
+    """A passage of a document with its provenance: the one chunk record, made by chunking, stored by the index
+    (Chroma metadata, manifest) and extended with its ranking into ``assistant.results.Passage``."""
 
     id: str
     source: str
     title: str
     section: str
-    start: int
+    start: int  # offsets of ``text`` in the document's text
     end: int
     chunk_index: int
-    content_hash: str
     text: str
-    embed_text: str
+    content_hash: str = ""  # sha256 of ``text``
+    embed_text: str = ""  # what the model embeds (heading path, list intro, text); not stored, "" once read back
     page: int | None = None
     lang: str = ""  # ISO 639-1 code of the chunk's language, set by the ingest pipeline ("" until detected)
 

@@ -15,8 +15,9 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ingest.chunking import Chunk
 from ingest.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,32 +43,6 @@ class IndexDamaged(IndexError_):
     """A store of the index is damaged or missing; the message names the command that repairs it."""
 
 
-@dataclass(frozen=True)
-class StoredChunk:
-    """A committed chunk as the manifest holds it."""
-
-    id: str
-    source: str
-    title: str
-    section: str
-    start: int
-    end: int
-    chunk_index: int
-    content_hash: str
-    text: str
-    page: int | None = None
-    lang: str = ""  # the chunk's language (ISO 639-1); "" in an index built before languages
-
-    def metadata(self) -> dict[str, Any]:
-        meta = {
-            "source": self.source, "title": self.title, "section": self.section, "start": self.start,
-            "end": self.end, "chunk_index": self.chunk_index, "content_hash": self.content_hash,
-        }
-        if self.page is not None:
-            meta["page"] = self.page
-        if self.lang:
-            meta["lang"] = self.lang
-        return meta
 
 
 @dataclass(frozen=True)
@@ -154,11 +129,11 @@ class Manifest:
     def count_chunks(self) -> int:
         return self.connect().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
-    def chunks(self, ids: Sequence[str] | None = None, source: str | None = None) -> list[StoredChunk]:
+    def chunks(self, ids: Sequence[str] | None = None, source: str | None = None) -> list[Chunk]:
         """Committed chunks by id (in the given order), by source, or all."""
         con = self.connect()
         if ids is not None:
-            found: dict[str, StoredChunk] = {}
+            found: dict[str, Chunk] = {}
             ids = list(ids)
             for i in range(0, len(ids), 900):
                 part = ids[i : i + 900]
@@ -273,7 +248,7 @@ class Manifest:
         self,
         upsert_docs: Iterable[DocumentEntry],
         delete_docs: Iterable[str],
-        new_chunks: dict[str, list[StoredChunk]],
+        new_chunks: dict[str, list[Chunk]],
         meta: dict[str, str],
         replace_all: bool = False,
     ) -> None:
@@ -311,9 +286,9 @@ class Manifest:
             self._local.con = None
 
 
-def _stored(cid: str, text: str, meta: str) -> StoredChunk:
+def _stored(cid: str, text: str, meta: str) -> Chunk:
     m = json.loads(meta)
-    return StoredChunk(
+    return Chunk(
         id=cid, source=m["source"], title=m["title"], section=m["section"], start=m["start"], end=m["end"],
         chunk_index=m["chunk_index"], content_hash=m["content_hash"], text=text, page=m.get("page"),
         lang=m.get("lang", ""),

@@ -30,7 +30,6 @@ from ingest.index import (
     IndexDamaged,
     IndexMismatch,
     Manifest,
-    StoredChunk,
     all_vector_ids,
     get_collection,
     index_config,
@@ -126,11 +125,6 @@ def _crash_point(stage: str) -> None:
     Stages: during_vectors, after_vectors, after_bm25, after_commit, during_gc."""
     if os.environ.get(CRASH_ENV) == stage:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _stored(c: Chunk) -> StoredChunk:
-    return StoredChunk(c.id, c.source, c.title, c.section, c.start, c.end, c.chunk_index, c.content_hash,
-                       c.text, c.page, c.lang)
 
 
 def _skip(report: IngestReport, keep: dict[str, DocumentEntry], source: str, old: DocumentEntry | None,
@@ -514,7 +508,7 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
     bm25_dir = index_dir / "bm25" / f"g{new_generation}"
     if bm25_dir.exists():
         shutil.rmtree(bm25_dir)
-    ordered = sorted([*kept_chunks, *(_stored(c) for c in all_new_chunks)], key=lambda c: (c.source, c.chunk_index))
+    ordered = sorted([*kept_chunks, *all_new_chunks], key=lambda c: (c.source, c.chunk_index))
     if progress:
         progress("lexical index", 0, 1)
     build_bm25([c.id for c in ordered], [f"{c.title}\n{c.section}\n{c.text}" for c in ordered], bm25_dir,
@@ -536,7 +530,7 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
     manifest.commit(
         upsert_docs=[*stale_files, *(e for e, _ in changed.values())],
         delete_docs=deleted,
-        new_chunks={s: [_stored(c) for c in chunks] for s, (_, chunks) in changed.items()},
+        new_chunks={s: list(chunks) for s, (_, chunks) in changed.items()},
         meta=new_meta,
         replace_all=full or not built,
     )

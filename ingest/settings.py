@@ -40,15 +40,18 @@ class Settings(BaseSettings):
     default_language: str = "en"  # ISO 639-1 code given to texts too short to tell (one of common.lang's)
 
     # retrieval
-    top_k: int = Field(5, ge=1, le=50)
-    fetch_k: int = Field(30, ge=1, le=500)
+    top_k: int = Field(5, ge=1, le=50)  # passages given to the answerer
+    fetch_k: int = Field(30, ge=1, le=500)  # candidates taken from each of the dense and BM25 lists before fusion
+    # fused candidates looked at per passage kept, so that near-duplicates dropped still leave top_k passages
+    candidates_per_passage: int = Field(3, ge=1, le=20)
+    query_cache_size: int = Field(256, ge=1)  # query embeddings kept (retrieval and answering share them)
     fusion: Literal["rrf", "weighted"] = "rrf"  # rrf: ranks only (any model); weighted: cosines + scaled BM25
     rrf_k: int = Field(5, ge=1)  # RRF: weight / (rrf_k + rank); small = the top ranks dominate (tuned, see docs)
     dense_weight: float = Field(1.0, ge=0)  # dense list weight in the fusion
     bm25_weight: float = Field(1.25, ge=0)  # BM25 list weight in the fusion (dense: dense_weight)
     # dense weight factor for a question in a language the embedding model does not know (its ranking is noise)
     foreign_dense_weight: float = Field(0.1, ge=0)
-    dedup_threshold: float = Field(0.9, ge=0, le=1)
+    dedup_threshold: float = Field(0.9, ge=0, le=1)  # token Jaccard at which a passage duplicates a better one
 
     # answering
     answer_mode: str = "extractive"  # a registered answerer: extractive, llm (checked when the assistant is built)

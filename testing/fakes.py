@@ -105,6 +105,21 @@ def FakeChatModel(script: Script, **kwargs: Any):  # noqa: N802 - a class, built
     return _fake_chat_class()(script=script, **kwargs)
 
 
+FAKE_BACKEND = "fake"  # UCA_LLM=fake:NAME -> the fake chat model registered under NAME
+_MODELS: dict[str, Any] = {}
+
+
+def fake_llm_settings(settings: Any, model: Any, name: str = "model"):
+    """``settings`` in the LLM answer mode with ``UCA_LLM=fake:NAME``: the assistant gets ``model`` (a
+    :func:`FakeChatModel`) through the LLM backend registry, as it gets ChatOpenAI (the backend is registered on
+    first use: importing this module changes nothing)."""
+    from assistant.answerers.llm import register_backend
+
+    _MODELS[name] = model
+    register_backend(FAKE_BACKEND)(lambda _settings, model_name: _MODELS[model_name])
+    return settings.model_copy(update={"llm": f"{FAKE_BACKEND}:{name}", "answer_mode": "llm"})
+
+
 @cache
 def _fake_chat_class() -> type:
     from langchain_core.language_models.chat_models import BaseChatModel

@@ -23,4 +23,7 @@ def corpus_index(base: Path, extra: dict[str, str] | None = None, **settings: ob
     for name, text in (extra or {}).items():
         (corpus / name).write_text(text, encoding="utf-8")
     s = Settings(corpus_dir=corpus, index_dir=base / "index", **settings)
-    return s, run_ingest(s)
+    report = run_ingest(s)
+    if report.skipped:  # a test index that silently lost a document makes later failures unreadable
+        raise RuntimeError(f"test index at {base} skipped files: {report.skipped}")
+    return s, report

@@ -7,7 +7,7 @@ import pytest
 
 from assistant import Assistant
 from ingest.settings import Settings
-from testing.fakes import FakeChatModel, number_of
+from testing.fakes import FakeChatModel, fake_llm_settings, number_of
 from testing.indexes import corpus_index
 from testing.servers import StubOpenAI
 
@@ -145,3 +145,15 @@ def test_the_fake_chat_model_replies_like_the_stub_through_the_real_client():
     sent = [[{k: m[k] for k in ("role", "content")} for m in r["messages"]] for r in stub.requests]
     assert [r["messages"] for r in fake.requests] == sent and len(sent) == 2
     assert [r["stream"] for r in fake.requests] == [False, True]
+
+
+def test_a_fake_backend_is_one_registry_entry(settings):
+    """``UCA_LLM=fake:NAME`` (registered by testing.fakes): the assistant builds the scripted model through the
+    same backend registry as ``openai``/``ollama``, and its answers go through the same checks."""
+    good, bad = FakeChatModel(script("correct")), FakeChatModel(script("unsupported"))
+    a = Assistant(fake_llm_settings(settings, good, name="good")).ask("Where is HOPE's head office?")
+    assert a.mode == "llm" and not a.refused and "Brussels" in a.text and a.flagged == 0
+    assert a.citations and a.citations[0].supported
+    assert good.requests and "Where is HOPE's head office?" in good.requests[-1]["messages"][-1]["content"]
+    b = Assistant(fake_llm_settings(settings, bad, name="bad")).ask("Where is HOPE's head office?")
+    assert bad.requests and b.flagged >= 1 and any(not c.supported for c in b.claims)

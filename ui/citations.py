@@ -24,6 +24,7 @@ ESCAPED_MARKERS = re.compile(r"\\\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\\\]")
 ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")  # a Markdown heading line of a passage
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 CARD_ID = "uca-src-{turn}-{n}"
+PLANTED_CLASS = "uca-planted"  # instructions planted in a document: struck through, never shown as an answer
 
 
 def renumber(answer: dict[str, Any]) -> dict[str, Any]:
@@ -124,9 +125,35 @@ def heading_lines(text: str) -> list[tuple[int, int, int, str]]:
     return out
 
 
+def _wrap(body: str, cls: str, lang: str) -> str:
+    if cls == PLANTED_CLASS:
+        return f"<del class=\"{cls}\" title=\"{html.escape(t(lang, 'planted_title'))}\">{body}</del>"
+    return f"<mark class=\"{cls}\">{body}</mark>"
+
+
+def planted_marks(c: dict[str, Any], lo: int = 0, hi: int | None = None,
+                  shift: int = 0) -> list[tuple[int, int, str]]:
+    """The planted-instruction spans of a citation (``instructions``: offsets in its passage) that do not
+    overlap its supporting sentence, cut to ``[lo, hi)`` and moved by ``shift``."""
+    hi = len(str(c.get("text", ""))) if hi is None else hi
+    s0, s1 = c.get("sentence_start"), c.get("sentence_end")
+    out = []
+    for span in c.get("instructions") or []:
+        try:
+            a, b = (int(x) for x in span)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(s0, int) and isinstance(s1, int) and a < s1 and b > s0:
+            continue
+        a, b = max(a, lo), min(b, hi)
+        if a < b:
+            out.append((a + shift, b + shift, PLANTED_CLASS))
+    return out
+
+
 def annotated_html(text: str, marks: list[tuple[int, int, str]],
                    headings: list[tuple[int, int, int, str]] | None = None,
-                   inserts: dict[int, str] | None = None) -> str:
+                   inserts: dict[int, str] | None = None, lang: str = "en") -> str:
     """``text`` escaped, each ``(start, end, css class)`` of ``marks`` inside ``<mark>`` (marks nest or are
     disjoint), each heading span ``(start, end, level, text)`` shown as its text in a heading element, and the
     markup of ``inserts`` (written by the caller, never from the text) at its offset. Newlines stay (the
@@ -152,7 +179,7 @@ def annotated_html(text: str, marks: list[tuple[int, int, str]],
                 active = [cls for s, e, cls in marks if s <= a < e]
                 body = html.escape(heading[3])
                 for cls in reversed(active):
-                    body = f"<mark class=\"{cls}\">{body}</mark>"
+                    body = _wrap(body, cls, lang)
                 level = min(6, heading[2] + 2)  # below the page's own headings
                 out.append(f"<h{level} class=\"uca-h\">{body}</h{level}>")
             continue
@@ -161,7 +188,7 @@ def annotated_html(text: str, marks: list[tuple[int, int, str]],
             piece = piece[1:]  # the heading element ends its line
         body = html.escape(piece)
         for cls in reversed([cls for s, e, cls in marks if s <= a < e]):
-            body = f"<mark class=\"{cls}\">{body}</mark>" if body else body
+            body = _wrap(body, cls, lang) if body else body
         out.append(body)
     if len(text) in anchors:
         out.append(anchors[len(text)])
@@ -192,19 +219,21 @@ def passage_window(c: dict[str, Any], context: int) -> tuple[int, int, int, int]
     return lo, hi, start, end
 
 
-def passage_html(c: dict[str, Any], context: int) -> str:
+def passage_html(c: dict[str, Any], context: int, lang: str = "en") -> str:
     """A card's passage: the window around the supporting sentence, escaped, the sentence marked, and, for a
     Markdown document, its heading lines shown as headings instead of ``## ...``."""
     text = str(c.get("text", ""))
     window = passage_window(c, context)
     if window is None:
         shown = text if len(text) <= 2 * context else text[: 2 * context]
-        body = annotated_html(shown, [], heading_lines(shown) if _is_markdown(str(c.get("source", ""))) else [])
+        body = annotated_html(shown, planted_marks(c, 0, len(shown)),
+                              heading_lines(shown) if _is_markdown(str(c.get("source", ""))) else [], lang=lang)
         return body + (" …" if len(shown) < len(text) else "")
     lo, hi, start, end = window
     part = text[lo:hi]
     heads = heading_lines(part) if _is_markdown(str(c.get("source", ""))) else []
-    body = annotated_html(part, [(start - lo, end - lo, "uca-support")], heads)
+    marks = [(start - lo, end - lo, "uca-support"), *planted_marks(c, lo, hi, -lo)]
+    body = annotated_html(part, marks, heads, lang=lang)
     return ("… " if lo > 0 else "") + body + (" …" if hi < len(text) else "")
 
 

@@ -29,7 +29,7 @@ ID_BYTES = 6
 _ID = re.compile(r"^c-[0-9a-f]{1,32}$")
 # what the browser keeps of an answer: enough to show it, its sources and its document again (not the trace)
 ANSWER_KEYS = ("question", "query", "text", "refused", "mode", "citations", "passages", "claims", "small_talk",
-               "lang", "refusal_rule")
+               "lang", "refusal_rule", "notes")
 
 
 def _now() -> str:

@@ -119,6 +119,8 @@ def answer_markdown(answer: dict[str, Any], lang: str = "en") -> str:
         cursor = b
     parts.append(escape_markdown(text[cursor:]))
     out = "".join(parts)
+    for note in answer.get("notes") or []:  # e.g. a cited passage holds planted instructions
+        out += f"\n\n> ⚠ {escape_markdown(str(note))}"
     if leftover:
         items = "\n".join(f"> - {escape_markdown(str(c.get('text', '')))}" for c in leftover)
         out += f"\n\n> **{t(lang, 'not_supported')}**\n{items}"
@@ -176,6 +178,9 @@ def sources_html(answer: dict[str, Any] | None, lang: str = "en", turn: int = 0)
         ok = bool(c.get("supported", True))
         badge = (f"<span class=\"uca-badge uca-ok\">{html.escape(t(lang, 'supports'))}</span>" if ok
                  else f"<span class=\"uca-badge uca-warn\">{html.escape(t(lang, 'weak_support'))}</span>")
+        if c.get("instructions"):
+            badge += (f"<span class=\"uca-badge uca-warn uca-planted-badge\">⚠ {html.escape(t(lang, 'planted_badge'))}"
+                      "</span>")
         n = int(c.get("n", 0))
         where = _where(str(c.get("source", "")), str(c.get("title") or ""), str(c.get("section") or ""),
                        c.get("page"), lang)
@@ -183,7 +188,7 @@ def sources_html(answer: dict[str, Any] | None, lang: str = "en", turn: int = 0)
         cards.append(
             f"<article class=\"uca-card\" id=\"{card_id}\" data-n=\"{n}\"><header><span class=\"uca-n\">{n}</span>"
             f"<div class=\"uca-where\">{where}</div>{badge}</header>"
-            f"<div class=\"uca-passage\">{citations.passage_html(c, CONTEXT_CHARS)}</div>"
+            f"<div class=\"uca-passage\">{citations.passage_html(c, CONTEXT_CHARS, lang)}</div>"
             f"<footer>{citations.view_button(turn, n, lang)}</footer></article>"
         )
     if not cards:

@@ -4,7 +4,9 @@ then the query the answerer scores sentences with, chosen by the passages' langu
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
+from assistant.citations import instruction_spans
 from assistant.multilingual import answer_query
 from assistant.pipeline import Context, Step, register_step
 
@@ -15,6 +17,8 @@ class Retrieve(Step):
         dense = ctx.dense_query or ctx.query
         ctx.passages = self.bot.retriever.retrieve(dense, k=ctx.k, source=ctx.source,
                                                    lexical_query=ctx.lexical_query or dense)
+        # planted instructions: flagged wherever the passage is shown
+        ctx.passages = [replace(p, instructions=tuple(instruction_spans(p.text))) for p in ctx.passages]
         langs = [p.lang for p in ctx.passages]
         ctx.answer_query = answer_query(ctx.query, ctx.language or self.bot.settings.default_language, langs)
         decided["k"] = ctx.k
@@ -23,6 +27,9 @@ class Retrieve(Step):
         decided["passage_languages"] = dict(Counter(lang or "?" for lang in langs))
         if ctx.answer_query != ctx.query:
             decided["answer_query"] = ctx.answer_query
+        planted = [p.id for p in ctx.passages if p.instructions]
+        if planted:
+            decided["instruction_like"] = planted
         decided["passages"] = [
             {"id": p.id, "source": p.source, "lang": p.lang, "score": round(p.score, 5), "dense_rank": p.dense_rank,
              "bm25_rank": p.bm25_rank}

@@ -8,6 +8,7 @@ from assistant.answering import LLM_REFUSAL
 from assistant.pipeline import Context, Step, register_step
 from assistant.results import Answer
 from assistant.steps.gate import refusal
+from common.lang import DEFAULT_LANGUAGE, get
 
 
 @register_step("verify")
@@ -24,3 +25,8 @@ class Verify(Step):
         ctx.answer = Answer(question=ctx.question, query=ctx.query, text=text, refused=False, mode=ctx.mode,
                             citations=citations, passages=ctx.passages, claims=claims, flagged=flagged,
                             confidence=ctx.confidence, signals=dict(ctx.signals), removed_markers=removed)
+        planted = [c.n for c in citations if c.instructions]
+        if planted:  # said in the answer's language; the sentences themselves never count as support
+            note = get(ctx.language or DEFAULT_LANGUAGE).texts["planted"]
+            ctx.answer.notes = [note.format(n=n) for n in planted]
+            decided["instruction_like_cited"] = planted

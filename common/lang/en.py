@@ -60,10 +60,18 @@ LANGUAGE = Language(
         r"|above)\b",
         r"\byou are now\b",
         r"\b(?:system|developer) (?:prompt|message|mode)\b",
-        r"\b(?:reply|respond|answer|say)\s+(?:only|with)\b",
+        r"\b(?:reply|respond|answer|say)\s+(?:only\b|with (?:only|just|the words?)\b|with ['\"“«‘])",
         r"\bas an ai\b",
         r"\bnew instructions?\b",
         r"\b(?:reveal|print|output) (?:your|the) (?:system|prompt|instructions)",
+        # a role label or chat-template token opening the sentence ("SYSTEM: ...", "<|im_start|>")
+        r"^\W*(?-i:SYSTEM|ASSISTANT|DEVELOPER)\s*:", r"<\|?(?:system|im_start|im_end)\|?>|<<sys>>|\[/?inst\]",
+        r"\bif you are an? (?:ai|language model|llm|assistant|chatbot)\b",
+        r"\b(?:tell|inform) (?:every|all|the) (?:users?|readers?|visitors?)\b",
+        # a request for secrets addressed to the reader ("send your password to ...")
+        r"\b(?:send|give|enter|share|provide|type|confirm|submit|verify|e-?mail)\b(?:\s+\S+){0,6}?\s+"
+        r"(?:passwords?|passcodes?|credentials|login details|(?-i:PIN)(?: code)?|credit card(?: numbers?)?|bank details"
+        r"|card numbers?|social security numbers?)\b",
     ),
     llm_refusals=("the documents do not say", "not in the documents"),
     refers_back=("it", "its", "it's", "they", "them", "their", "theirs", "this", "that", "these", "those", "he",
@@ -94,6 +102,8 @@ LANGUAGE = Language(
         "question_empty": "Please type a question: the message is empty.",
         "question_too_long": "The question is too long ({length} characters; the limit is {limit}).",
         "examples": "For example:",
+        "planted": "Passage [{n}] contains text that gives instructions to the assistant or the reader. It was "
+                   "treated as document content: not followed, and not used as an answer.",
     },
     example_questions=(
         "Where is HOPE's head office?",
@@ -199,6 +209,8 @@ LANGUAGE = Language(
         "cited_one": "1 cited passage",
         "cited_many": "{n} cited passages",
         "sources_heading": "Sources:",
+        "planted_badge": "instructions in the document, ignored",
+        "planted_title": "Gives instructions to the assistant or the reader: not followed, not an answer",
         "view_in_document": "View in document",
         "how_found": "How this answer was found",
         "refused_by_rule": "Refused by rule",

@@ -121,6 +121,15 @@ LANGUAGE = Language(
         r"\b(?:réponds|répondez|dis|dites)\s+(?:uniquement|seulement)\b",
         r"\bnouvelles? (?:instructions?|consignes?)\b",
         r"\b(?:révèle|révélez|affiche|affichez) (?:ton|votre|le) (?:prompt|message système|instructions)",
+        r"\bne (?:tenez|tiens) (?:pas|plus) compte\b[^.?!]{0,40}\b(?:instructions?|consignes?|règles)\b",
+        r"^\W*(?-i:SYSTÈME|SYSTEME|ASSISTANT)\s*:",
+        r"\bsi (?:tu es|vous êtes) une? (?:ia|intelligence artificielle|assistant|modèle de langage|chatbot"
+        r"|robot conversationnel)\b",
+        r"\b(?:dites|dis) à (?:chaque|tous les|tout) (?:utilisateurs?|lecteurs?|visiteurs?)\b",
+        # une demande de secrets adressée au lecteur (« envoyez votre mot de passe à ... »)
+        r"\b(?:envoye[zr]|envoie|donne[zr]?|saisisse[zr]|saisi[rs]|communique[zr]?|transmette[zr]|transmets"
+        r"|confirme[zr]?|indique[zr]?|entre[zr])\b(?:\s+\S+){0,6}?\s+(?:mots? de passe|identifiants|codes? (?:pin"
+        r"|secrets?|confidentiels?)|cartes? bancaires?|coordonnées bancaires|numéros? de (?:carte|sécurité sociale))\b",
     ),
     llm_refusals=("les documents ne le disent pas",),
     refers_back=("il", "elle", "ils", "elles", "leur", "leurs", "son", "sa", "ses", "celui-ci", "celle-ci",
@@ -158,6 +167,8 @@ LANGUAGE = Language(
         "question_empty": "Tapez une question : le message est vide.",
         "question_too_long": "La question est trop longue ({length} caractères ; la limite est {limit}).",
         "examples": "Par exemple :",
+        "planted": "Le passage [{n}] contient un texte qui donne des instructions à l'assistant ou au lecteur. Il a "
+                   "été traité comme contenu du document : ni suivi, ni utilisé comme réponse.",
     },
     example_questions=(
         "Où se trouve le siège de HOPE ?",
@@ -266,6 +277,8 @@ LANGUAGE = Language(
         "cited_one": "1 passage cité",
         "cited_many": "{n} passages cités",
         "sources_heading": "Sources :",
+        "planted_badge": "instructions dans le document, ignorées",
+        "planted_title": "Donne des instructions à l'assistant ou au lecteur : non suivies, ce n'est pas une réponse",
         "view_in_document": "Voir dans le document",
         "how_found": "Comment cette réponse a été trouvée",
         "refused_by_rule": "Refusée par la règle",
