@@ -384,6 +384,11 @@ class _Session:
         ids = {c["props"].get("elem_id"): c["id"] for c in config["components"] if c["props"].get("elem_id")}
         self.events = {(t[0], t[1]): i for i, d in enumerate(config["dependencies"]) for t in d["targets"]}
         self.chat, self.question = ids["uca-chat"], ids["uca-question"]
+        # the answering function: question, turns, mode, k, language in; the chat among its outputs (Enter first
+        # shows Stop, then runs it)
+        self.answer = next(i for i, d in enumerate(config["dependencies"])
+                           if d["inputs"][:1] == [self.question] and len(d["inputs"]) == 5
+                           and self.chat in d["outputs"])
         self.hash = uuid.uuid4().hex[:12]
 
     def run(self, fn: int, trigger: int, data: list, event_data: dict | None = None) -> int:
@@ -403,7 +408,7 @@ class _Session:
         return 200
 
     def ask(self, question: str) -> None:
-        assert self.run(self.events[(self.question, "submit")], self.question,
+        assert self.run(self.answer, self.question,
                         [question, None, "extractive", 5, "en"]) == 200  # question, turns, mode, k, language
 
     def like(self, liked, value) -> int:
