@@ -27,13 +27,7 @@ from common.lang import get as get_language
 from ingest.embeddings import Embedder
 from ingest.settings import Settings
 
-EXAMPLE_QUESTIONS = [
-    "Where is HOPE's head office?",
-    "Which international partnerships does Unicancer lead?",
-    "What is JANE?",
-    "Since when is Unicancer a member of UICC?",
-    "What are the objectives of CraNE?",
-]
+EXAMPLE_QUESTIONS = list(get_language("en").example_questions)  # each language has its own (common.lang)
 EXAMPLES_IN_GREETING = 3  # example questions shown with a greeting or help reply
 
 
@@ -139,7 +133,9 @@ class Assistant:
         texts = get_language(lang or self.settings.default_language).texts
         text = texts[kind]
         if kind in ("greeting", "help"):
-            examples = "\n".join(f"- {e}" for e in EXAMPLE_QUESTIONS[:EXAMPLES_IN_GREETING])
+            language = get_language(lang or self.settings.default_language)
+            shown = language.example_questions or tuple(EXAMPLE_QUESTIONS)
+            examples = "\n".join(f"- {e}" for e in shown[:EXAMPLES_IN_GREETING])
             text += f"\n\n{texts.get('examples', 'For example:')}\n{examples}"
         return text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from common.lang import alternation, languages
+from common.lang import DEFAULT_LANGUAGE, alternation, get, languages
 
 # Unicode tag block, zero-width characters, bidi controls, BOM, soft hyphen, other format characters
 _INVISIBLE = re.compile(
@@ -16,26 +16,43 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]{0,500}(?:\x07|\
 
 
 class QuestionError(ValueError):
-    """A question that cannot be asked as it stands; the message says why, for the user."""
+    """A question that cannot be asked as it stands; the message says why, for the user. ``key`` and ``values``
+    name the text of the language modules it came from (``texts[key]``), so that a page can show it in its own
+    language; the message itself is in the default language."""
+
+    def __init__(self, message: str, key: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.key, self.values = key, values
+
+    @classmethod
+    def of(cls, key: str, **values: object) -> QuestionError:
+        return cls(get(DEFAULT_LANGUAGE).texts[key].format(**values), key, **values)
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (the default language's when that language lacks it)."""
+        if not self.key:
+            return str(self)
+        template = get(lang).texts.get(self.key) or get(DEFAULT_LANGUAGE).texts[self.key]
+        return template.format(**self.values)
 
 
 def clean_question(raw: object, max_chars: int) -> str:
     """The question with invisible and control characters removed; raises :class:`QuestionError`."""
     if raw is None:
-        raise QuestionError("Please type a question.")
+        raise QuestionError.of("question_missing")
     if not isinstance(raw, str):
-        raise QuestionError("The question must be text.")
+        raise QuestionError.of("question_not_text")
     if len(raw) > max_chars * 4:  # refuse huge input before doing any work on it
-        raise QuestionError(f"The question is too long ({len(raw):,} characters; the limit is {max_chars:,}).")
+        raise QuestionError.of("question_too_long", length=f"{len(raw):,}", limit=f"{max_chars:,}")
     text = _ANSI.sub(" ", raw)  # terminal escape sequences, whole
     text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))  # fullwidth letters -> ASCII
     text = _CONTROL.sub(" ", text).replace("\u2028", " ").replace("\u2029", " ")
     text = "".join(c for c in text if unicodedata.category(c) not in ("Cs", "Co"))  # surrogates, private use
     text = re.sub(r"[ \t\r\n]+", " ", text).strip()
     if not text:
-        raise QuestionError("Please type a question: the message is empty.")
+        raise QuestionError.of("question_empty")
     if len(text) > max_chars:
-        raise QuestionError(f"The question is too long ({len(text):,} characters; the limit is {max_chars:,}).")
+        raise QuestionError.of("question_too_long", length=f"{len(text):,}", limit=f"{max_chars:,}")
     return text
 
 
@@ -51,6 +68,19 @@ _SMALL_TALK = [
     (_small_talk_pattern("bye", r"[\s!.]*$"), "bye"),
     (_small_talk_pattern("help", r"[\s?!.]*$"), "help"),
 ]
+
+
+_TAILS = {"greeting": rf"\b[\s!.,]*({alternation('greeting_addressees')})?[\s!.]*$", "thanks": r"[\s!.]*$",
+          "bye": r"[\s!.]*$", "help": r"[\s?!.]*$"}
+
+
+def small_talk_language(question: str, kind: str) -> str | None:
+    """The language whose own small-talk words of ``kind`` the message is ("Bonjour" is French although too
+    short for the detector), when exactly one language's are; else None."""
+    q = question.strip()
+    found = [lang.code for lang in languages() if lang.small_talk.get(kind)
+             and re.match(rf"^({'|'.join(lang.small_talk[kind])}){_TAILS.get(kind, '$')}", q, re.I)]
+    return found[0] if len(found) == 1 else None
 
 
 def small_talk_kind(question: str) -> str | None:

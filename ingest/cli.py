@@ -76,8 +76,10 @@ def run(args: argparse.Namespace) -> int:
 
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk" if stage == "embedding" else "step",
-                                     file=sys.stderr, leave=False)
+            units = {"embedding": "chunk", "reading": "file"}
+            # the embedding bar stays when done: how many chunks this ingest embedded
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=units.get(stage, "step"), file=sys.stderr,
+                                     leave=stage == "embedding")
         bar.update(done - bar.n)
 
     from ingest.index import IndexMismatch

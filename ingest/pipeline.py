@@ -355,6 +355,8 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
     if built and not full:
         client = holder["client"] = client or open_chroma(settings)
         rebuild_bm25, reload, missing_vectors = _find_missing(report, manifest, meta, client, index_dir, prior)
+    if progress:
+        progress("scanning", 0, 0)
     files, skipped = scan_corpus(corpus)
     report.skipped = skipped
     seen: set[str] = set()
@@ -376,7 +378,9 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
     names = _link_counts(files) if settings.links_inside_corpus else Counter()
     loader = IsolatedLoader(settings, _load_and_chunk)
     try:
-        for source, path in files:
+        for done, (source, path) in enumerate(files):
+            if progress:
+                progress("reading", done, len(files))
             seen.add(source)
             old = previous.get(source)
             got = _read_file(report, keep_docs, seen, source, path, old, limits, names, source in reload)
@@ -410,6 +414,8 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
             changed[source] = (entry, chunks)
     finally:
         loader.close()
+    if progress:
+        progress("reading", len(files), len(files))
 
     deleted = sorted(s for s in previous if s not in seen)
     old_ids = {cid for d in prior.values() for cid in d.chunk_ids}
@@ -454,7 +460,9 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         for c in todo:
             unique.setdefault(c.id, c)
         todo = list(unique.values())
-        batch = max(1, min(client.get_max_batch_size(), 512))
+        batch = max(1, min(client.get_max_batch_size(), settings.embed_batch))
+        if progress:
+            progress("embedding", 0, len(todo))
         for i in range(0, len(todo), batch):
             part = todo[i : i + batch]
             spans = [sentence_spans(c.text) for c in part]
@@ -510,6 +518,8 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
     _crash_point("after_bm25")
 
     # 3. the switch
+    if progress:
+        progress("switching", 0, 1)
     new_meta = dict(config)
     new_meta.update({
         "generation": str(new_generation), "full_generation": str(full_generation),
@@ -525,6 +535,8 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         replace_all=full or not built,
     )
     report.generation = new_generation
+    if progress:
+        progress("switching", 1, 1)
     _crash_point("after_commit")
 
     # 4. garbage collection (safe to interrupt: the next run redoes it)

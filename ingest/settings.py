@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     upload_cache_seconds: int = Field(900, ge=1)  # uploaded temporary files older than this are deleted
     feedback_record_bytes: int = Field(16_000, ge=1000)  # one vote in feedback.jsonl; longer texts are cut
     feedback_log_bytes: int = Field(10_000_000, ge=10_000)  # feedback.jsonl rotates to feedback.jsonl.1 past this
+    embed_batch: int = Field(64, ge=1)  # chunks embedded and written per step of an ingest (its progress counts them)
+    viewer_chars: int = Field(60_000, ge=1000)  # document viewer: characters shown around the cited passage
+    conversations_kept: int = Field(20, ge=1)  # conversations the browser keeps (the oldest go first)
+    conversation_turns: int = Field(50, ge=1)  # questions kept per conversation (the oldest go first)
+    conversation_store_bytes: int = Field(400_000, ge=10_000)  # all kept conversations (sent with some requests)
 
     @field_validator("chunk_overlap")
     @classmethod

@@ -35,6 +35,8 @@ def offline_env(corpus: Path | None = None, index: Path | None = None, *, inheri
     drop = ("GRADIO_",) if inherit_uca else ("UCA_", "GRADIO_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(OFFLINE)
+    # this checkout's packages first: a worktree's subprocesses must not run the editable install's copy
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     if corpus is not None:
         env["UCA_CORPUS_DIR"] = str(corpus)
     if index is not None:

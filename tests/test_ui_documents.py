@@ -164,7 +164,7 @@ def chat(tmp_path_factory) -> Iterator:
 def test_documents_panel_uploads_lists_answers_refuses_and_removes(chat, tmp_path, helpers):
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.test_ui_app import _ensure_chromium
+    from testing.browser import launch
 
     expect.set_options(timeout=120_000)  # ingests and answers on a loaded machine
     up = tmp_path / "up"
@@ -173,8 +173,7 @@ def test_documents_panel_uploads_lists_answers_refuses_and_removes(chat, tmp_pat
     (up / "snark.pdf").write_bytes(helpers.make_pdf([PDF_LINES]))
     (up / "fake.txt").write_bytes(BINARY)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(_ensure_chromium()), headless=True, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"])
+        browser = launch(pw)
         try:
             pg = browser.new_page(viewport={"width": 1400, "height": 950})
             pg.set_default_timeout(120_000)

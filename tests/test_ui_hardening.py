@@ -384,6 +384,11 @@ class _Session:
         ids = {c["props"].get("elem_id"): c["id"] for c in config["components"] if c["props"].get("elem_id")}
         self.events = {(t[0], t[1]): i for i, d in enumerate(config["dependencies"]) for t in d["targets"]}
         self.chat, self.question = ids["uca-chat"], ids["uca-question"]
+        # the answering function: question, turns, mode, k, language in; the chat among its outputs (Enter first
+        # shows Stop, then runs it)
+        self.answer = next(i for i, d in enumerate(config["dependencies"])
+                           if d["inputs"][:1] == [self.question] and len(d["inputs"]) == 5
+                           and self.chat in d["outputs"])
         self.hash = uuid.uuid4().hex[:12]
 
     def run(self, fn: int, trigger: int, data: list, event_data: dict | None = None) -> int:
@@ -403,8 +408,8 @@ class _Session:
         return 200
 
     def ask(self, question: str) -> None:
-        assert self.run(self.events[(self.question, "submit")], self.question,
-                        [question, None, "extractive", 5]) == 200
+        assert self.run(self.answer, self.question,
+                        [question, None, "extractive", 5, "en"]) == 200  # question, turns, mode, k, language
 
     def like(self, liked, value) -> int:
         return self.run(self.events[(self.chat, "like")], self.chat, [None],
@@ -448,12 +453,11 @@ def test_ten_like_events_with_a_10_mb_payload_add_at_most_a_few_kb(chat):
 def test_a_url_in_a_document_or_a_question_shows_as_text_not_a_link(chat):
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.test_ui_app import _ensure_chromium
+    from testing.browser import launch
 
     srv, _ = chat
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(_ensure_chromium()), headless=True, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"])
+        browser = launch(pw)
         try:
             pg = browser.new_page(viewport={"width": 1400, "height": 950})
             pg.set_default_timeout(60_000)
@@ -471,7 +475,9 @@ def test_a_url_in_a_document_or_a_question_shows_as_text_not_a_link(chat):
                 expect(bot.first).to_contain_text(shown)
                 expect(sources).to_contain_text(shown)
             expect(pg.locator("#uca-chat [data-testid='user']").first).to_contain_text("http://q.example.net/x")
-            assert pg.locator("#uca-chat a").count() == 0, pg.locator("#uca-chat").inner_html()[:2000]
+            # the only links are the answer's own [n], to its cards on this page
+            hrefs = pg.locator("#uca-chat a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+            assert all(h.startswith("#uca-src-") for h in hrefs), (hrefs, pg.locator("#uca-chat").inner_html()[:2000])
             assert pg.locator("#uca-sources a").count() == 0
         finally:
             browser.close()

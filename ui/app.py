@@ -1,11 +1,14 @@
-"""The Gradio app of ``uca chat``: streamed cited answers, their sources, the corpus panel with re-ingest,
-feedback, and the ``/ask`` API endpoint.
+"""The Gradio app of ``uca chat``: streamed cited answers whose ``[n]`` link to their source cards, the document
+viewer, conversations kept in the browser, the corpus and Documents panels with re-ingest, feedback, French and
+English, and the ``/ask`` API endpoint. Styles and the page script are in :mod:`ui.page`, the side panels in
+:mod:`ui.panels`.
 
 Safety: every text from documents or users goes through :mod:`ui.render` (escaped); Gradio's HTML
 sanitising stays on; no ``allowed_paths``; no share link; a bounded queue with concurrency limits.
 """
 
 import functools
+import html
 import json
 import logging
 import os
@@ -17,73 +20,29 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.core import EXAMPLE_QUESTIONS, Assistant
+from assistant.core import Assistant
 from assistant.guard import QuestionError
 from assistant.results import Answer
+from common.lang import available, get
 from ingest.pipeline import IngestLocked, run_ingest
 from ingest.settings import Settings
-from ui import documents, feedback, render, server
+from ui import citations, documents, feedback, page, panels, render, server, viewer
+from ui import conversations as convs
+from ui.i18n import choices as language_choices
+from ui.i18n import gradio_i18n, label, t, ui_language
 
 log = logging.getLogger(__name__)
 
 FEEDBACK_FILE = "feedback.jsonl"
 SLOW_ENV = "UCA_TEST_SLOW_ANSWER"  # test hook: seconds each `/ask` answer waits first (see build_app)
-TITLE = "Unicancer International · Document Assistant"
+TITLE = "Unicancer International · Document Assistant"  # the browser tab's title (before the page loads)
 MAX_K = 20
 CACHE_SWEEP_SECONDS = 60  # how often Gradio looks for expired temporary (uploaded) files
 # the vote values the page sends (gradio's chatbot: true = Like, false = Dislike, "" = vote withdrawn)
 VOTES: dict[Any, str] = {True: "up", False: "down", "Like": "up", "Dislike": "down", "": "cleared", None: "cleared"}
-
-CSS = """
-.gradio-container { max-width: 1440px !important; margin: 0 auto !important; }
-#uca-header { padding: 6px 4px 2px; }
-#uca-header h1 { font-size: 1.55rem; font-weight: 700; margin: 0; letter-spacing: -0.01em; }
-#uca-header h1 .uca-accent { color: var(--color-accent); }
-#uca-header p { margin: 4px 0 0; color: var(--body-text-color-subdued); font-size: 0.95rem; }
-.uca-panel-title { font-weight: 650; font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.06em;
-  color: var(--body-text-color-subdued); margin: 2px 2px 6px; }
-#uca-examples-box { gap: 2px !important; }
-#uca-input { align-items: center; }
-#uca-send, #uca-clear { white-space: nowrap; }
-#uca-examples { gap: 6px !important; flex-wrap: wrap !important; }
-#uca-examples button { flex: 0 1 auto !important; min-width: 0 !important; font-weight: 500;
-  border-radius: 999px !important; font-size: 0.82rem !important; padding: 4px 12px !important; }
-#uca-sources { border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg);
-  background: var(--background-fill-secondary); padding: 10px; }
-.uca-sources p { margin: 0 0 8px; }
-.uca-empty p, .uca-refused p { color: var(--body-text-color-subdued); }
-.uca-count { font-size: 0.8rem; color: var(--body-text-color-subdued); }
-.uca-query { font-size: 0.9rem; padding: 6px 10px; border-radius: 8px; background: var(--background-fill-primary);
-  border: 1px dashed var(--border-color-primary); }
-.uca-card { background: var(--background-fill-primary); border: 1px solid var(--border-color-primary);
-  border-radius: 10px; padding: 10px 12px; margin: 0 0 10px; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
-.uca-card header { display: flex; align-items: flex-start; gap: 10px; margin-bottom: 6px; }
-.uca-n { flex: none; display: inline-flex; align-items: center; justify-content: center; width: 26px; height: 26px;
-  border-radius: 50%; background: var(--color-accent); color: white; font-weight: 700; font-size: 0.85rem; }
-.uca-where { flex: 1; min-width: 0; }
-.uca-doc { font-weight: 600; font-size: 0.92rem; line-height: 1.3; }
-.uca-file { font-weight: 400; color: var(--body-text-color-subdued); font-size: 0.8rem; margin-left: 4px; }
-.uca-path { font-size: 0.82rem; color: var(--body-text-color-subdued); line-height: 1.3; }
-.uca-badge { flex: none; font-size: 0.72rem; padding: 2px 8px; border-radius: 999px; white-space: nowrap; }
-.uca-ok { background: #e7f6ec; color: #1d6b36; }
-.uca-warn { background: #fff4e0; color: #8a5300; }
-.uca-passage { white-space: pre-wrap; font-size: 0.88rem; line-height: 1.5;
-  color: var(--body-text-color); }
-.uca-passage mark.uca-support { background: #fff1a8; color: inherit; padding: 1px 2px; border-radius: 3px;
-  box-shadow: inset 0 -2px 0 #f2c200; }
-.uca-passage del.uca-planted { color: var(--body-text-color-subdued); text-decoration-color: #c0392b; }
-.uca-stats dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0 0 6px;
-  font-size: 0.9rem; }
-.uca-stats dt { color: var(--body-text-color-subdued); }
-.uca-stats dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
-.uca-stats ul, .uca-near { margin: 4px 0 0 18px; font-size: 0.85rem; }
-.uca-docs table { width: 100%; font-size: 0.82rem; border-collapse: collapse; }
-.uca-docs th, .uca-docs td { text-align: left; padding: 2px 6px; border-bottom: 1px solid var(--border-color-primary); }
-.uca-docname { overflow-wrap: anywhere; }
-.uca-results ul { margin: 4px 0 0 18px; font-size: 0.85rem; }
-.uca-refused strong { color: #b42318; }
-"""
-
+LANG_STORAGE_KEY = "uca-ui-language"  # the interface language chosen with the switch (browser storage)
+VIEWER_HEIGHT = 520  # pixels of the document viewer before it scrolls
+ASK_LINK = "#uca-ask"  # an example question of a greeting: the page script asks it when clicked
 
 def _theme() -> gr.themes.Base:
     """System fonts only: the page loads nothing from outside the app."""
@@ -94,12 +53,20 @@ def _theme() -> gr.themes.Base:
 
 
 def _compact(answer: dict[str, Any]) -> dict[str, Any]:
-    """An answer dict small enough for session state (passages kept only where the UI shows them)."""
-    out = dict(answer)
+    """An answer dict small enough for session state (passages kept only where the UI shows them), its
+    citations numbered in the order of the text."""
+    out = dict(citations.renumber(answer))
     out["passages"] = [
         {k: p.get(k) for k in ("source", "title", "section")} for p in answer.get("passages", [])[:3]
     ] if answer.get("refused") else []
     return out
+
+
+def _example_links(markdown: str) -> str:
+    """A greeting's example questions (escaped list items) as links the page asks when clicked."""
+    examples = {render.escape_markdown(q) for code in available() for q in get(code).example_questions}
+    return "\n".join(f"- [{line[2:]}]({ASK_LINK})" if line.startswith("- ") and line[2:] in examples else line
+                     for line in markdown.split("\n"))
 
 
 class ChatApp:
@@ -111,6 +78,10 @@ class ChatApp:
         self.feedback_path = settings.resolved_index_dir() / FEEDBACK_FILE
         self._feedback_lock = threading.Lock()
 
+    @property
+    def llm_configured(self) -> bool:
+        return (self.settings.llm or "none") != "none"
+
     @functools.cached_property
     def library(self) -> documents.Library:
         """Adds and removes documents with the assistant's embedder (built on first use)."""
@@ -118,33 +89,46 @@ class ChatApp:
 
     # -- chat
     @staticmethod
-    def messages(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
+    def answer_content(answer: dict[str, Any], turn: int, lang: str) -> str:
+        """An answer message: escaped text, its [n] as links to the cards of answer ``turn``, its sources."""
+        md = render.answer_markdown(answer, lang)
+        if answer.get("small_talk"):
+            return _example_links(md)
+        cited = {int(c.get("n", 0)) for c in answer.get("citations") or []}
+        if answer.get("refused") or not cited:
+            return md
+        return citations.link_markers(md, turn, cited) + citations.footnotes_markdown(
+            answer, lang, render.escape_markdown)
+
+    @classmethod
+    def messages(cls, turns: list[dict[str, Any]], lang: str = "en") -> list[dict[str, str]]:
         """Chatbot messages for the conversation (user, assistant, user, ...)."""
         out: list[dict[str, str]] = []
-        for t in turns:
-            out.append({"role": "user", "content": render.user_markdown(t["question"])})
-            if t.get("error"):
-                content = render.error_markdown(t["error"])
-            elif t.get("answer"):
-                content = render.answer_markdown(t["answer"])
+        for i, turn in enumerate(turns):
+            out.append({"role": "user", "content": render.user_markdown(turn["question"])})
+            if turn.get("error"):
+                content = render.error_markdown(turn["error"], lang)
+            elif turn.get("answer"):
+                content = cls.answer_content(turn["answer"], i, lang)
             else:
-                content = render.partial_markdown(t.get("partial", ""))
+                content = render.partial_markdown(turn.get("partial", ""), lang)
             out.append({"role": "assistant", "content": content})
         return out
 
-    def respond(self, message: str, turns: list[dict[str, Any]] | None, mode: str, k: float) -> Iterator[tuple]:
-        """Stream one answer: yields (textbox, chatbot, sources, turns) updates."""
+    def respond(self, message: str, turns: list[dict[str, Any]] | None, mode: str, k: float,
+                lang: str = "en") -> Iterator[tuple]:
+        """Stream one answer: yields (textbox, chatbot, sources, turns, shown turn) updates."""
+        lang = ui_language(lang)
         turns = list(turns or [])
-        if (mode or self.settings.answer_mode) == "llm" and (self.settings.llm or "none") == "none":
-            gr.Warning("The llm answer mode needs a language model: start the app with UCA_LLM=openai:MODEL "
-                       "or UCA_LLM=ollama:MODEL, or switch back to extractive in Settings.",
-                       title="No language model configured")
-            yield message, gr.skip(), gr.skip(), gr.skip()
+        skip = (gr.skip(), gr.skip(), gr.skip())
+        if (mode or self.settings.answer_mode) == "llm" and not self.llm_configured:
+            gr.Warning(t(lang, "no_llm"), title=t(lang, "no_llm_title"))
+            yield message, gr.skip(), *skip
             return
-        history = [(t["question"], t["answer"]["text"]) for t in turns if t.get("answer")]
+        history = [(x["question"], x["answer"]["text"]) for x in turns if x.get("answer")]
         turn: dict[str, Any] = {"question": str(message or ""), "partial": ""}
         if turn["question"].strip():  # show the question at once (an empty one only gets the notice)
-            yield "", self.messages([*turns, turn]), gr.skip(), gr.skip()
+            yield "", self.messages([*turns, turn], lang), *skip
         try:
             stream = self.assistant.stream(turn["question"], history, k=int(k) if k else None, mode=mode or None)
             final: Answer | None = None
@@ -153,27 +137,54 @@ class ChatApp:
                     final = part
                 else:
                     turn["partial"] = str(part)
-                    yield "", self.messages([*turns, turn]), gr.skip(), gr.skip()
+                    yield "", self.messages([*turns, turn], lang), *skip
         except QuestionError as exc:
-            gr.Warning(str(exc), title="Question not sent")
-            yield message, self.messages(turns), gr.skip(), gr.skip()
+            gr.Warning(exc.text(lang), title=t(lang, "question_not_sent"))
+            yield message, self.messages(turns, lang), *skip
             return
         except Exception as exc:  # an unexpected failure: shown in the chat, the app keeps running
             log.exception("answering failed")
             turn["error"] = str(exc) or type(exc).__name__
             turns.append(turn)
-            yield "", self.messages(turns), render.sources_html(None), turns
+            yield "", self.messages(turns, lang), render.sources_html(None, lang), turns, len(turns) - 1
             return
         if final is None:
-            turn["error"] = "the assistant returned no answer"
+            turn["error"] = t(lang, "no_answer")
             turns.append(turn)
-            yield "", self.messages(turns), render.sources_html(None), turns
+            yield "", self.messages(turns, lang), render.sources_html(None, lang), turns, len(turns) - 1
             return
         answer = final.to_dict()
+        for cite in answer.get("citations") or []:
+            cite["page"] = viewer.sentence_page(self.settings, cite)
         turn["answer"] = _compact(answer)
         turn.pop("partial", None)
         turns.append(turn)
-        yield "", self.messages(turns), render.sources_html(answer), turns
+        shown = citations.renumber(answer)
+        yield "", self.messages(turns, lang), render.sources_html(shown, lang, len(turns) - 1), turns, len(turns) - 1
+
+    def turn_sources(self, turns: list[dict[str, Any]] | None, index: Any, shown: Any, lang: str) -> tuple:
+        """The sources of the answer clicked in the chat (message ``index``): (sources, shown turn), skipped when
+        that answer's sources are already shown."""
+        if isinstance(index, list | tuple) and len(index) == 1:
+            index = index[0]
+        turns = turns or []
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index // 2 < len(turns):
+            return gr.skip(), gr.skip()
+        turn = index // 2
+        if turn == shown or not turns[turn].get("answer"):
+            return gr.skip(), gr.skip()
+        return render.sources_html(turns[turn]["answer"], ui_language(lang), turn), turn
+
+    def view_document(self, turns: list[dict[str, Any]] | None, target: Any, lang: str) -> str:
+        """The viewer's content for "turn:n" (a card's "view in document" action)."""
+        lang = ui_language(lang)
+        try:
+            turn, n = (int(x) for x in str(target).split(":", 1))
+            answer = (turns or [])[turn].get("answer") or {}
+            cite = next(c for c in answer.get("citations") or [] if int(c.get("n", 0)) == n)
+        except (ValueError, IndexError, StopIteration, TypeError):
+            return viewer.empty_html(lang)
+        return viewer.document_html(self.settings, cite, lang, key=f"{turn}:{n}")
 
     # -- API
     def ask_json(self, question: str) -> dict[str, Any]:
@@ -221,44 +232,50 @@ class ChatApp:
         return json.loads(line)
 
     # -- corpus
-    def stats_html(self) -> str:
+    def stats_html(self, lang: str = "en") -> str:
         """The corpus panel's content, read from the committed index."""
         try:
-            return render.stats_html(self.assistant.retriever.stats())
+            return render.stats_html(self.assistant.retriever.stats(), lang=ui_language(lang))
         except Exception as exc:
-            return render.stats_html(None, error=str(exc))
+            return render.stats_html(None, error=str(exc), lang=ui_language(lang))
 
-    def reingest(self, progress: Any = None) -> tuple[str, str]:
-        """Run the incremental ingest (the CLI's lock), then make the new index live: (status, stats)."""
+    @staticmethod
+    def _reporter(progress: Any, lang: str):
+        """An ingest progress callback that shows the stage and its real fraction in the page."""
 
         def report(stage: str, done: int, total: int) -> None:
             if progress is not None:
-                progress((done, total) if total else None, desc=stage)
+                progress((done, total) if total else None, desc=stage_text(stage, done, total, lang))
 
+        return report
+
+    def reingest(self, lang: str = "en", progress: Any = None) -> tuple[str, str]:
+        """Run the incremental ingest (the CLI's lock), then make the new index live: (status, stats)."""
+        lang = ui_language(lang)
         try:
-            rep = run_ingest(self.settings, embedder=self.assistant.embedder, progress=report)
+            rep = run_ingest(self.settings, embedder=self.assistant.embedder, progress=self._reporter(progress, lang))
         except IngestLocked:
-            msg = "Another ingest is already running (from this app or `uca ingest`). Try again when it is done."
-            gr.Warning(msg, title="Re-ingest refused")
-            return f"**Refused.** {msg}", self.stats_html()
+            msg = t(lang, "ingest_running")
+            gr.Warning(msg, title=t(lang, "reingest_refused_title"))
+            return f"**{t(lang, 'refused_title')}.** {msg}", self.stats_html(lang)
         except Exception as exc:
             log.exception("re-ingest failed")
-            return f"⚠ Re-ingest failed: {render.escape_markdown(render.without_paths(str(exc)))}", self.stats_html()
+            message = render.escape_markdown(render.without_paths(str(exc)))
+            return t(lang, "reingest_failed", message=message), self.stats_html(lang)
         self.assistant.retriever.refresh()
-        skipped = f", {len(rep.skipped)} skipped" if rep.skipped else ""
-        status = (f"✓ Re-ingested in {rep.seconds:.1f} s: {rep.documents} documents, {rep.chunks} chunks "
-                  f"({rep.added} added, {rep.removed} removed{skipped}). The new index is live.")
-        return status + render.skipped_markdown(rep.skipped), self.stats_html()
-
+        skipped = t(lang, "n_skipped", n=len(rep.skipped)) if rep.skipped else ""
+        status = t(lang, "reingested", seconds=f"{rep.seconds:.1f}", documents=rep.documents, chunks=rep.chunks,
+                   added=rep.added, removed=rep.removed, skipped=skipped)
+        return status + render.skipped_markdown(rep.skipped, lang), self.stats_html(lang)
 
     # -- documents
-    def documents_html(self) -> str:
+    def documents_html(self, lang: str = "en") -> str:
         """The Documents panel's list, read from the committed manifest."""
         try:
             last = self.assistant.retriever.stats().get("last_ingest")
-            return render.documents_html(documents.documents(self.settings), last)
+            return render.documents_html(documents.documents(self.settings), last, ui_language(lang))
         except Exception as exc:
-            return render.stats_html(None, error=str(exc))
+            return render.stats_html(None, error=str(exc), lang=ui_language(lang))
 
     def document_choices(self) -> list[str]:
         try:
@@ -266,170 +283,221 @@ class ChatApp:
         except Exception:  # no index yet: nothing to remove
             return []
 
-    def _corpus_change(self, action: Any, progress: Any) -> str:
+    def _corpus_change(self, action: Any, lang: str, progress: Any) -> str:
         """Run an add or a removal (the ingest lock), refresh the live index: the results panel."""
-
-        def report(stage: str, done: int, total: int) -> None:
-            if progress is not None:
-                progress((done, total) if total else None, desc=stage)
-
+        lang = ui_language(lang)
         try:
-            results, summary = action(report)
+            results, summary = action(self._reporter(progress, lang))
         except IngestLocked:
-            msg = "Another ingest is already running (from this app or `uca ingest`). Try again when it is done."
-            gr.Warning(msg, title="Refused")
-            return render.results_html([], f"Refused. {msg}")
+            msg = t(lang, "ingest_running")
+            gr.Warning(msg, title=t(lang, "refused_title"))
+            return render.results_html([], t(lang, "refused_status", message=msg), lang)
         except Exception as exc:
             log.exception("corpus change failed")
-            return render.results_html([], f"Failed: {exc}")
+            return render.results_html([], t(lang, "failed_status", message=exc), lang)
         self.assistant.retriever.refresh()
-        return render.results_html(results, summary)
+        return render.results_html(results, summary, lang)
 
-    def add_documents(self, files: Any, replace: bool, progress: Any = None) -> str:
+    def add_documents(self, files: Any, replace: bool, lang: str = "en", progress: Any = None) -> str:
         paths = [str(f) for f in (files if isinstance(files, list) else [files] if files else [])]
         if not paths:
-            return render.results_html([], "Choose one or more files first.")
-        return self._corpus_change(lambda p: self.library.add(paths, bool(replace), p), progress)
+            return render.results_html([], t(lang, "choose_files"), ui_language(lang))
+        return self._corpus_change(lambda p: self.library.add(paths, bool(replace), p, ui_language(lang)), lang,
+                                   progress)
 
-    def remove_document(self, source: Any, progress: Any = None) -> str:
+    def remove_document(self, source: Any, lang: str = "en", progress: Any = None) -> str:
         if not isinstance(source, str) or not source:
-            return render.results_html([], "Choose a document to remove first.")
-        return self._corpus_change(lambda p: self.library.remove(source, p), progress)
+            return render.results_html([], t(lang, "choose_document"), ui_language(lang))
+        return self._corpus_change(lambda p: self.library.remove(source, p, ui_language(lang)), lang, progress)
 
 
-def _documents_panel(app: ChatApp, stats: Any, private: dict[str, Any]) -> tuple[Any, Any]:
-    """The Documents accordion: upload (when allowed), the list, and removal with confirmation; (the list, the
-    removal choice or ``None``), which the page refreshes on load and after a re-ingest."""
-    settings = app.settings
-    with gr.Accordion("Documents", open=False, elem_id="uca-documents-panel"):
-        listing = gr.HTML(app.documents_html(), elem_id="uca-documents", js_on_load=None)
-        if not settings.uploads:
-            gr.Markdown("Adding and removing documents from the browser is turned off (UCA_UPLOADS=false).",
-                        elem_id="uca-uploads-off")
-            return listing, None
-        files = gr.File(label=f"Add documents ({', '.join(documents.UPLOAD_SUFFIXES)}; at most "
-                              f"{settings.max_upload_files} files of {settings.max_upload_bytes // 1_000_000} MB)",
-                        file_count="multiple", file_types=list(documents.UPLOAD_SUFFIXES), type="filepath",
-                        elem_id="uca-upload")
-        replace = gr.Checkbox(False, label="Replace documents with the same name", elem_id="uca-replace")
-        add = gr.Button("Add to the corpus", variant="primary", size="sm", elem_id="uca-add")
-        results = gr.HTML("", elem_id="uca-doc-results", js_on_load=None)
-        choice = gr.Dropdown(app.document_choices(), value=None, label="Remove a document", elem_id="uca-remove-choice")
-        remove = gr.Button("Remove…", variant="secondary", size="sm", elem_id="uca-remove")
-        with gr.Row(visible=False, elem_id="uca-remove-confirm") as confirm:
-            question = gr.Markdown("", elem_id="uca-remove-question")
-            yes = gr.Button("Yes, remove it", variant="stop", size="sm", elem_id="uca-remove-yes")
-            no = gr.Button("Cancel", size="sm", elem_id="uca-remove-cancel")
+STAGES = {"scanning": "progress_scanning", "reading": "progress_reading", "embedding": "progress_embedding",
+          "lexical index": "progress_writing", "writing": "progress_writing", "switching": "progress_switching"}
 
-        def refreshed() -> tuple:
-            return app.documents_html(), app.stats_html(), gr.update(choices=app.document_choices(), value=None)
 
-        def on_add(f: Any, r: bool, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
-            return (app.add_documents(f, r, progress), None, *refreshed())
+def stage_text(stage: str, done: int, total: int, lang: str) -> str:
+    """An ingest stage as the page shows it ("Embedding 120/480 chunks")."""
+    key = STAGES.get(stage)
+    return t(lang, key, done=done, total=total) if key else stage
 
-        def ask_remove(source: Any) -> tuple:
-            if not source:
-                return gr.update(visible=False), "", render.results_html([], "Choose a document to remove first.")
-            text = (f"Remove **{render.escape_markdown(render.visible(source))}** from the corpus folder and the "
-                    "index?")
-            return gr.update(visible=True), text, ""
 
-        def on_remove(source: Any, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
-            return (app.remove_document(source, progress), gr.update(visible=False), *refreshed())
+def example_questions(lang: str, count: int | None = None) -> list[str]:
+    """The chat's example questions in ``lang`` (``count`` of them: as many as there are buttons)."""
+    questions = list(get(lang).example_questions or get("en").example_questions)
+    if count is not None:
+        questions = (questions + list(get("en").example_questions))[:count]
+    return questions
 
-        # unlimited concurrency: a second change must be refused by the ingest lock at once, not queued
-        add.click(on_add, [files, replace], [results, files, listing, stats, choice], concurrency_limit=None,
-                  **private)
-        remove.click(ask_remove, choice, [confirm, question, results], queue=False, **private)
-        yes.click(on_remove, choice, [results, confirm, listing, stats, choice], concurrency_limit=None, **private)
-        no.click(lambda: gr.update(visible=False), None, confirm, queue=False, **private)
-    return listing, choice
+
+def header_html(lang: str) -> str:
+    title = html.escape(t(lang, "title")).replace(" · ", " <span class=\"uca-accent\">·</span> ")
+    return f"<div id=\"uca-header\"><h1>{title}</h1><p>{html.escape(t(lang, 'subtitle'))}</p></div>"
+
+
+def title_html(lang: str) -> str:
+    return f"<div class=\"uca-panel-title\">{html.escape(t(lang, 'sources_title'))}</div>"
 
 
 def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
     """The Blocks app (not launched; see :func:`main`). The assistant is built once, here."""
     app = ChatApp(settings, assistant)
     private: dict[str, Any] = {"api_visibility": "private"}
+    first = ui_language(settings.default_language)
 
     # every CACHE_SWEEP_SECONDS (or sooner), Gradio deletes its temporary files older than upload_cache_seconds
     cache = (min(CACHE_SWEEP_SECONDS, settings.upload_cache_seconds), settings.upload_cache_seconds)
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=cache) as demo:
-        gr.HTML(
-            "<div id=\"uca-header\"><h1>Unicancer International <span class=\"uca-accent\">·</span> "
-            "Document Assistant</h1><p>Answers come only from the indexed documents, with the passage behind "
-            "every sentence. When the documents do not say, it tells you so.</p></div>",
-            js_on_load=None, padding=False,
-        )
+        saved_lang = gr.BrowserState("", storage_key=LANG_STORAGE_KEY, secret=convs.STORAGE_SECRET)
+        browser_lang = gr.Textbox("", visible=False)
+        with gr.Row(elem_id="uca-top"):
+            header = gr.HTML(header_html(first), js_on_load=None, padding=False)
+            lang = gr.Radio(language_choices(), value=first, label=label("language_switch"), elem_id="uca-lang")
         turns = gr.State([])
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=420):
+        shown = gr.State(-1)  # the answer whose sources are in the panel
+        with gr.Row(equal_height=False, elem_id="uca-main"):
+            with gr.Column(scale=3, min_width=420, elem_id="uca-left"):
+                conv = panels.ConversationsPanel(app)
                 chatbot = gr.Chatbot(
-                    elem_id="uca-chat", label="Conversation", show_label=False, height=560,
+                    elem_id="uca-chat", label=label("conversation"), show_label=False, height=560,
                     sanitize_html=True, latex_delimiters=[], allow_tags=False, render_markdown=True,
-                    feedback_options=("Like", "Dislike"), buttons=["copy"],
-                    placeholder="**Ask about Unicancer's international work.**<br>European projects, memberships, "
-                                "partnerships: every answer cites its passages.",
+                    feedback_options=("Like", "Dislike"), buttons=["copy"], placeholder=label("chat_placeholder"),
                 )
                 with gr.Row(elem_id="uca-input"):
+                    # enabled once the page has loaded its conversation (a question asked before would be lost)
                     msg = gr.Textbox(elem_id="uca-question", show_label=False, scale=8, lines=1, max_lines=6,
-                                     placeholder="Type a question and press Enter…", autofocus=True,
-                                     submit_btn=False)
-                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="uca-send")
-                    clear = gr.Button("Clear chat", variant="secondary", scale=1, min_width=120,
+                                     placeholder=label("question_placeholder"), submit_btn=False, interactive=False)
+                    send = gr.Button(label("ask"), variant="primary", scale=1, min_width=80, elem_id="uca-send",
+                                     interactive=False)
+                    send_stop = gr.Button(label("stop"), variant="stop", scale=1, min_width=80, elem_id="uca-stop",
+                                          visible=False)
+                    clear = gr.Button(label("clear"), variant="secondary", scale=1, min_width=120,
                                       elem_id="uca-clear")
                 with gr.Column(elem_id="uca-examples-box"):
-                    gr.HTML("<div class=\"uca-panel-title\">Try an example</div>", js_on_load=None)
+                    gr.Markdown(label("examples_title"), elem_classes=["uca-panel-title"])
                     with gr.Row(elem_id="uca-examples"):
-                        examples = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLE_QUESTIONS]
-                with gr.Accordion("Settings", open=False, elem_id="uca-settings"):
-                    mode = gr.Radio(["extractive", "llm"], value=settings.answer_mode, label="Answer mode",
-                                    info="extractive: quotes sentences of the passages; llm: a language model "
-                                         "writes the answer (needs UCA_LLM)")
-                    k = gr.Slider(1, MAX_K, value=settings.top_k, step=1, label="Passages retrieved (k)")
-            with gr.Column(scale=2, min_width=340):
-                gr.HTML("<div class=\"uca-panel-title\">Sources</div>", js_on_load=None)
-                sources = gr.HTML(render.sources_html(None), elem_id="uca-sources", js_on_load=None,
+                        examples = [gr.Button(q, size="sm", variant="secondary", elem_classes=["uca-example"])
+                                    for q in example_questions(first)]
+                with gr.Accordion(label("settings"), open=False, elem_id="uca-settings"):
+                    modes = ["extractive", "llm"] if app.llm_configured else ["extractive"]
+                    mode = gr.Radio(modes, value=settings.answer_mode if settings.answer_mode in modes else modes[0],
+                                    label=label("answer_mode"), elem_id="uca-mode",
+                                    info=label("answer_mode_info" if app.llm_configured else "answer_mode_info_no_llm"))
+                    k = gr.Slider(1, MAX_K, value=settings.top_k, step=1, label=label("top_k"))
+            with gr.Column(scale=2, min_width=340, elem_id="uca-right"):
+                sources_title = gr.HTML(title_html(first), js_on_load=None, elem_id="uca-sources-title")
+                sources = gr.HTML(render.sources_html(None, first), elem_id="uca-sources", js_on_load=page.SOURCES_JS,
                                   max_height=620)
-                with gr.Accordion("Corpus", open=True, elem_id="uca-corpus"):
-                    stats = gr.HTML(app.stats_html(), elem_id="uca-stats", js_on_load=None)
-                    reingest = gr.Button("↻ Re-ingest", size="sm", elem_id="uca-reingest")
+                with gr.Column(visible=False, elem_id="uca-viewer-box") as viewer_box:
+                    close = gr.Button(label("viewer_close"), size="sm", elem_id="uca-viewer-close")
+                    view = gr.HTML(viewer.empty_html(first), elem_id="uca-viewer", js_on_load=None,
+                                   max_height=VIEWER_HEIGHT)
+                with gr.Accordion(label("corpus"), open=True, elem_id="uca-corpus"):
+                    stats = gr.HTML(app.stats_html(first), elem_id="uca-stats", js_on_load=None)
+                    reingest = gr.Button(label("reingest"), size="sm", elem_id="uca-reingest")
                     status = gr.Markdown("", elem_id="uca-reingest-status")
-                listing, choice = _documents_panel(app, stats, private)
+                listing, choice = panels.documents_panel(app, stats, lang, private)
 
-        outputs = [msg, chatbot, sources, turns]
-        inputs = [msg, turns, mode, k]
-        msg.submit(app.respond, inputs, outputs, **private)
-        send.click(app.respond, inputs, outputs, **private)
+        conv.wire(lang, turns, chatbot, sources, shown, private)
+        save = {"fn": conv.saved, "inputs": [conv.store, turns, lang], "outputs": [conv.store, conv.choice],
+                "queue": False, **private}
+        outputs = [msg, chatbot, sources, turns, shown]
+        inputs = [msg, turns, mode, k, lang]
+        # while an answer is written, Stop replaces Ask
+        busy = {"fn": lambda: (gr.update(visible=False), gr.update(visible=True)), "inputs": None,
+                "outputs": [send, send_stop], "queue": False, **private}
+        idle = {**busy, "fn": lambda: (gr.update(visible=True), gr.update(visible=False))}
+        answering = [msg.submit(**busy).then(app.respond, inputs, outputs, **private),
+                     send.click(**busy).then(app.respond, inputs, outputs, **private)]
         for button in examples:
-            button.click(lambda q: q, button, msg, queue=False, **private).then(
-                app.respond, inputs, outputs, **private)
+            answering.append(button.click(lambda q: q, button, msg, queue=False, **private).then(**busy).then(
+                app.respond, inputs, outputs, **private))
 
-        def reset() -> tuple:
-            return [], [], render.sources_html(None)
+        def regenerate(state: list[dict[str, Any]], code: str) -> tuple:
+            """The last question back in the box, its answer gone (then answered again)."""
+            if not state:
+                return gr.skip(), gr.skip(), gr.skip()
+            return state[-1]["question"], state[:-1], app.messages(state[:-1], code)
 
-        clear.click(reset, None, [chatbot, turns, sources], queue=False, **private)
-        chatbot.clear(reset, None, [chatbot, turns, sources], queue=False, **private)
+        answering.append(chatbot.retry(regenerate, [turns, lang], [msg, turns, chatbot], queue=False,
+                                       **private).then(**busy).then(app.respond, inputs, outputs, **private))
+        for event in answering:
+            event.then(**idle).then(**save)
+
+        def stopped(state: list[dict[str, Any]], code: str) -> tuple:
+            """The unfinished answer and its question go; Ask is back."""
+            return app.messages(state, code), gr.update(visible=True), gr.update(visible=False)
+
+        send_stop.click(stopped, [turns, lang], [chatbot, send, send_stop], cancels=answering, queue=False,
+                        **private)
+
+        def reset(code: str) -> tuple:
+            return [], [], render.sources_html(None, code), -1, gr.update(visible=False)
+
+        clear.click(reset, lang, [chatbot, turns, sources, shown, viewer_box], queue=False, **private).then(**save)
+        chatbot.clear(reset, lang, [chatbot, turns, sources, shown, viewer_box], queue=False, **private).then(**save)
 
         def on_like(state: list[dict[str, Any]], data: gr.LikeData) -> None:
             app.record_feedback(state, data.index, data.liked)
 
         chatbot.like(on_like, turns, None, **private)
 
-        def on_reingest(progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
-            return app.reingest(progress)
+        def on_select(state: list[dict[str, Any]], current: int, code: str, data: gr.SelectData) -> tuple:
+            return app.turn_sources(state, data.index, current, code)
+
+        chatbot.select(on_select, [turns, shown, lang], [sources, shown], queue=False, **private)
+
+        def on_view(state: list[dict[str, Any]], code: str, data: gr.EventData) -> tuple:
+            target = (getattr(data, "_data", None) or {}).get("view")
+            if not target:
+                return gr.skip(), gr.skip()
+            return app.view_document(state, target, code), gr.update(visible=True)
+
+        sources.click(on_view, [turns, lang], [view, viewer_box], **private)
+        close.click(lambda: gr.update(visible=False), None, viewer_box, queue=False, **private)
+
+        def on_reingest(code: str, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+            return app.reingest(code, progress)
 
         # unlimited concurrency: a second click must be refused by the ingest lock at once, not queued
         doc_outputs = [listing] if choice is None else [listing, choice]
 
-        def documents_state() -> Any:
+        def documents_state(code: str) -> Any:
             if choice is None:
-                return app.documents_html()
-            return app.documents_html(), gr.update(choices=app.document_choices(), value=None)
+                return app.documents_html(code)
+            return app.documents_html(code), gr.update(choices=app.document_choices(), value=None,
+                                                       label=t(code, "remove_choice"))
 
-        reingest.click(on_reingest, None, [status, stats], concurrency_limit=None, **private).then(
-            documents_state, None, doc_outputs, **private)
-        demo.load(app.stats_html, None, stats, **private)
-        demo.load(documents_state, None, doc_outputs, **private)
+        reingest.click(on_reingest, lang, [status, stats], concurrency_limit=None, **private).then(
+            documents_state, lang, doc_outputs, **private)
+
+        def page_in(code: str, store: Any, state: list[dict[str, Any]], current: int) -> tuple:
+            """Everything the server writes, in language ``code``; also the labels of the components the server
+            updates (the page keeps the translation it had when a component was updated, not its key)."""
+            store = convs.clean(store, settings)
+            answer = state[current].get("answer") if 0 <= current < len(state) else None
+            return (code, header_html(code), title_html(code), app.messages(state, code),
+                    render.sources_html(answer, code, current), conv.choices(store, code), app.stats_html(code),
+                    gr.update(placeholder=t(code, "question_placeholder"), interactive=True),
+                    gr.update(value=t(code, "ask"), interactive=True), gr.update(value=t(code, "stop")),
+                    gr.update(label=t(code, "export_file")), *example_questions(code, len(examples)))
+
+        localized = [saved_lang, header, sources_title, chatbot, sources, conv.choice, stats, msg, send, send_stop,
+                     conv.file, *examples]
+
+        def on_load(store: Any, saved: Any, browser: Any) -> tuple:
+            code = ui_language(saved or browser)
+            store = convs.clean(store, settings)
+            state = convs.current(store)["turns"]
+            return (code, store, state, len(state) - 1, *page_in(code, store, state, len(state) - 1))
+
+        set_locale = "(code) => { if (window.ucaSetLocale) window.ucaSetLocale(code); }"
+        loaded = [lang, conv.store, turns, shown, *localized]
+        demo.load(on_load, [conv.store, saved_lang, browser_lang], loaded,
+                  js="(store, saved, browser) => [store, saved, navigator.language || '']", queue=False,
+                  **private).then(None, lang, None, js=set_locale, **private).then(
+            documents_state, lang, doc_outputs, **private)
+        lang.input(page_in, [lang, conv.store, turns, shown], localized, queue=False, **private).then(
+            None, lang, None, js=set_locale, **private).then(documents_state, lang, doc_outputs, **private)
 
         # test hook: answers take at least this long, so that a test can fill the queue on any machine (answers
         # take milliseconds, and a burst is then served before the queue ever fills)
@@ -462,5 +530,5 @@ def main(settings: Settings, host: str | None = None, port: int | None = None) -
     demo = build_app(settings, assistant)
     bind = host or settings.host
     app = server.asgi_app(demo, settings, bind, uploads=settings.uploads, footer_links=["api"], theme=_theme(),
-                          css=CSS)
+                          css=page.CSS, js=page.SCRIPT, i18n=gradio_i18n())
     server.serve(app, bind, port if port is not None else settings.port)

@@ -23,6 +23,7 @@ from typing import Any
 from ingest.index import MANIFEST_FILE, Manifest
 from ingest.pipeline import IngestLocked, IngestReport, acquire_lock, run_ingest
 from ingest.settings import Settings
+from ui.i18n import t
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")  # what the panel accepts (issue 13)
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
@@ -65,33 +66,33 @@ def safe_name(original: str) -> str:
     return stem + suffix
 
 
-def content_problem(path: Path, suffix: str) -> str | None:
-    """Why the content of ``path`` is not a ``suffix`` document, or ``None`` when it is."""
+def content_problem(path: Path, suffix: str, lang: str = "en") -> str | None:
+    """Why the content of ``path`` is not a ``suffix`` document (in ``lang``), or ``None`` when it is."""
     with path.open("rb") as fh:
         head = fh.read(READ_BLOCK)
         if not head.strip():
-            return "the file is empty"
+            return t(lang, "doc_empty")
         if suffix == ".pdf":
-            return None if head.startswith(b"%PDF-") else "not a PDF (its content does not start with %PDF-)"
+            return None if head.startswith(b"%PDF-") else t(lang, "doc_not_pdf")
         if head.startswith(b"%PDF-"):
-            return f"a PDF file named {suffix}; rename it .pdf"
+            return t(lang, "doc_pdf_named", suffix=suffix)
         decoder = codecs.getincrementaldecoder("utf-8")()
         block = head
         while block:
             if b"\0" in block:
-                return f"binary content (NUL bytes), not a {suffix} text file"
+                return t(lang, "doc_binary_nul", suffix=suffix)
             controls = sum(1 for b in block if b < 32 and b not in TEXT_CONTROLS)
             if controls > MAX_CONTROL_SHARE * len(block):
-                return f"binary content ({controls} control bytes in {len(block)}), not a {suffix} text file"
+                return t(lang, "doc_binary", controls=controls, size=len(block), suffix=suffix)
             try:
                 decoder.decode(block)
             except UnicodeDecodeError as exc:
-                return f"not UTF-8 text (invalid byte at offset {exc.start})"
+                return t(lang, "doc_not_utf8", offset=exc.start)
             block = fh.read(READ_BLOCK)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return "not UTF-8 text (it ends inside a character)"
+            return t(lang, "doc_utf8_cut")
     return None
 
 
@@ -137,11 +138,12 @@ class Library:
     def _ingest(self, progress: Any) -> IngestReport:
         return run_ingest(self.settings, embedder=self.embedder, progress=progress)
 
-    def add(self, paths: list[str], replace: bool, progress: Any = None) -> tuple[list[FileResult], str]:
-        """Check, store and ingest uploaded files: a result per file and a one-line summary."""
+    def add(self, paths: list[str], replace: bool, progress: Any = None,
+            lang: str = "en") -> tuple[list[FileResult], str]:
+        """Check, store and ingest uploaded files: a result per file and a one-line summary (in ``lang``)."""
         s = self.settings
         if len(paths) > s.max_upload_files:
-            return [], f"Refused: {len(paths)} files at once; the limit is {s.max_upload_files}."
+            return [], t(lang, "doc_too_many", n=len(paths), limit=s.max_upload_files)
         self._ensure_free()
         corpus = s.resolved_corpus_dir()
         corpus.mkdir(parents=True, exist_ok=True)
@@ -154,32 +156,31 @@ class Library:
                 name = safe_name(src.name)
                 shown = name
                 if name in stored:
-                    raise UploadError("the same name twice in one upload")
+                    raise UploadError(t(lang, "doc_same_name"))
                 size = src.stat().st_size
                 if size > s.max_upload_bytes:
-                    raise UploadError(f"{size:,} bytes; the limit is {s.max_upload_bytes:,} per file")
-                problem = content_problem(src, Path(name).suffix.lower())
+                    raise UploadError(t(lang, "doc_too_big", size=f"{size:,}", limit=f"{s.max_upload_bytes:,}"))
+                problem = content_problem(src, Path(name).suffix.lower(), lang)
                 if problem:
                     raise UploadError(problem)
                 dest = corpus / name
                 existed = dest.exists() or dest.is_symlink()
                 if existed and (not replace or dest.is_symlink() or not dest.is_file()):
-                    raise UploadError("a document with this name exists; tick “Replace” to replace it")
+                    raise UploadError(t(lang, "doc_exists"))
                 _store(src, dest, replace=existed)
                 stored[name] = existed
             except (UploadError, OSError) as exc:
-                reason = str(exc) if isinstance(exc, UploadError) else f"could not be stored ({exc.strerror})"
+                reason = str(exc) if isinstance(exc, UploadError) else t(lang, "doc_not_stored", error=exc.strerror)
                 results.append(FileResult(shown, "refused", reason))
             finally:
                 src.unlink(missing_ok=True)  # Gradio's temporary copy is not needed any more
         if not stored:
-            return results, "Nothing was added."
+            return results, t(lang, "doc_nothing_added")
         try:
             report = self._ingest(progress)
         except IngestLocked:
-            results += [FileResult(n, "stored", "another ingest started meanwhile; Re-ingest to index it")
-                        for n in stored]
-            return results, "Stored, not indexed yet: another ingest is running."
+            results += [FileResult(n, "stored", t(lang, "doc_stored_reason")) for n in stored]
+            return results, t(lang, "doc_stored")
         skipped = {d["source"]: d["reason"] for d in report.skipped}
         changed = set(report.changed_documents)
         chunks = {d["source"]: d["chunks"] for d in documents(s)}
@@ -193,22 +194,21 @@ class Library:
             else:
                 results.append(FileResult(name, "unchanged", chunks=chunks.get(name)))
         ok = sum(r.status in ("added", "replaced", "unchanged") for r in results)
-        return results, f"{ok} of {len(results)} files indexed in {report.seconds:.1f} s; the new index is live."
+        return results, t(lang, "doc_indexed", ok=ok, n=len(results), seconds=f"{report.seconds:.1f}")
 
-    def remove(self, source: str, progress: Any = None) -> tuple[list[FileResult], str]:
+    def remove(self, source: str, progress: Any = None, lang: str = "en") -> tuple[list[FileResult], str]:
         """Delete the file of an indexed document and ingest (its chunks leave the index)."""
         known = {d["source"] for d in documents(self.settings)}
         if source not in known:
-            return [], "Refused: no such indexed document."
+            return [], t(lang, "doc_no_such")
         corpus = self.settings.resolved_corpus_dir()
         path = corpus / source
         if path.is_symlink() or not path.resolve().is_relative_to(corpus):
-            return [], "Refused: this document is not a file inside the corpus folder."
+            return [], t(lang, "doc_outside")
         self._ensure_free()
         path.unlink(missing_ok=True)
         try:
             report = self._ingest(progress)
         except IngestLocked:
-            return [FileResult(source, "removed", "another ingest started meanwhile")], \
-                "File deleted; another ingest is running: its chunks leave the index with the next ingest."
-        return [FileResult(source, "removed")], f"Removed; re-ingested in {report.seconds:.1f} s."
+            return [FileResult(source, "removed", t(lang, "doc_removed_reason"))], t(lang, "doc_removed_later")
+        return [FileResult(source, "removed")], t(lang, "doc_removed", seconds=f"{report.seconds:.1f}")

@@ -12,6 +12,9 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
+from ui import citations
+from ui.i18n import t
+
 # characters with a meaning in Markdown (links, images, emphasis, code, headings, tables, math) or in HTML
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]#|~$<>&]")
 _HTML_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
@@ -25,11 +28,7 @@ _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 _ABS_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/'\"<>]+/)+([^\s/'\"<>]*)")
 
 CONTEXT_CHARS = 400  # passage text shown on each side of the supporting sentence
-SEARCHING = "_Searching the documents…_"
-REFUSAL_TITLE = "Not in the documents"
-PLANTED_BADGE = "instructions in the document, ignored"
-PLANTED_TITLE = "Gives instructions to the assistant or the reader: not followed, not an answer"
-FLAG_LABELS = {"unsupported": "unsupported", "uncited": "no source", "invalid marker removed": "bad citation"}
+FLAG_LABELS = {"unsupported": "flag_unsupported", "uncited": "flag_uncited", "invalid marker removed": "flag_invalid"}
 
 
 def escape_markdown(text: str) -> str:
@@ -80,21 +79,21 @@ def user_markdown(question: str) -> str:
     return escape_markdown(question)
 
 
-def partial_markdown(text: str) -> str:
+def partial_markdown(text: str, lang: str = "en") -> str:
     """A partial (streaming) answer."""
-    return escape_markdown(text) + " ▍" if text else SEARCHING
+    return escape_markdown(text) + " ▍" if text else t(lang, "searching")
 
 
-def error_markdown(message: str) -> str:
+def error_markdown(message: str, lang: str = "en") -> str:
     """An unexpected failure while answering (not a refusal)."""
-    return f"⚠ **Something went wrong while answering.** {escape_markdown(without_paths(message))}"
+    return t(lang, "error", message=escape_markdown(without_paths(message)))
 
 
-def answer_markdown(answer: dict[str, Any]) -> str:
+def answer_markdown(answer: dict[str, Any], lang: str = "en") -> str:
     """The final answer: escaped text with its [n] markers; unsupported claims marked ⚠; refusals as a note."""
     text = str(answer.get("text", ""))
     if answer.get("refused"):
-        return f"> **{REFUSAL_TITLE}.** {escape_markdown(text)}"
+        return f"> **{t(lang, 'refusal_title')}.** {escape_markdown(text)}"
     if answer.get("small_talk"):
         return escape_markdown(text)
     flagged = [c for c in answer.get("claims", []) if not c.get("supported", True)]
@@ -115,7 +114,7 @@ def answer_markdown(answer: dict[str, Any]) -> str:
     parts, cursor = [], 0
     for a, b, reason in spans:
         parts.append(escape_markdown(text[cursor:a]))
-        label = FLAG_LABELS.get(reason, "unsupported")
+        label = t(lang, FLAG_LABELS.get(reason, "flag_unsupported"))
         parts.append(f"{escape_markdown(text[a:b])} **⚠ {label}**")
         cursor = b
     parts.append(escape_markdown(text[cursor:]))
@@ -124,55 +123,18 @@ def answer_markdown(answer: dict[str, Any]) -> str:
         out += f"\n\n> ⚠ {escape_markdown(str(note))}"
     if leftover:
         items = "\n".join(f"> - {escape_markdown(str(c.get('text', '')))}" for c in leftover)
-        out += f"\n\n> **⚠ Not supported by the cited passages:**\n{items}"
+        out += f"\n\n> **{t(lang, 'not_supported')}**\n{items}"
     return out
 
 
-def _highlighted_passage(c: dict[str, Any]) -> str:
-    """The passage text, escaped, with its supporting sentence inside ``<mark>``."""
-    text = str(c.get("text", ""))
-    start, end = c.get("sentence_start"), c.get("sentence_end")
-    valid = isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)
-    if not valid or (c.get("sentence") and text[start:end].strip() != str(c["sentence"]).strip()):
-        sentence = str(c.get("sentence") or "")
-        found = text.find(sentence) if sentence else -1
-        start, end, valid = found, found + len(sentence), found >= 0
-    if not valid:
-        return html.escape(text if len(text) <= 2 * CONTEXT_CHARS else text[: 2 * CONTEXT_CHARS] + " …")
-    lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
-    if lo > 0:
-        space = text.find(" ", lo, start)
-        lo = space + 1 if space >= 0 else lo
-    if hi < len(text):
-        space = text.rfind(" ", end, hi)
-        hi = space if space > end else hi
-    spans = [(start, end, "<mark class=\"uca-support\">", "</mark>")]
-    spans += [(a, b, f"<del class=\"uca-planted\" title=\"{PLANTED_TITLE}\">", "</del>")
-              for a, b in (tuple(x) for x in c.get("instructions") or []) if b <= start or a >= end]
-    return ("… " if lo > 0 else "") + _marked(text, lo, hi, spans) + (" …" if hi < len(text) else "")
-
-
-def _marked(text: str, lo: int, hi: int, spans: list[tuple[int, int, str, str]]) -> str:
-    """``text[lo:hi]`` escaped, each (start, end, open tag, close tag) span wrapped (spans do not overlap):
-    the supporting sentence highlighted; planted instructions struck through, shown as what the document says,
-    never as something to do."""
-    out, cursor = [], lo
-    for a, b, open_tag, close_tag in sorted(spans):
-        a, b = max(a, cursor), min(b, hi)
-        if a >= b:
-            continue
-        out += [html.escape(text[cursor:a]), open_tag, html.escape(text[a:b]), close_tag]
-        cursor = b
-    return "".join(out) + html.escape(text[cursor:hi])
-
-
-def _where(source: str, title: str, section: str, page: Any) -> str:
-    doc = html.escape(visible(source) if source else "unknown document")
+def _where(source: str, title: str, section: str, page: Any, lang: str = "en") -> str:
+    doc = html.escape(visible(source) if source else t(lang, "unknown_document"))
     if title and title != source:
         doc = f"{html.escape(visible(title))} <span class=\"uca-file\">{doc}</span>"
     path = " › ".join(html.escape(p.strip()) for p in re.split(r"\s+>\s+", section or "") if p.strip())
     if page is not None:
-        path = f"{path} · page {html.escape(str(page))}" if path else f"page {html.escape(str(page))}"
+        where = html.escape(t(lang, "page_n", page=page))
+        path = f"{path} · {where}" if path else where
     return (f"<div class=\"uca-doc\">{doc}</div>"
             + (f"<div class=\"uca-path\">{path}</div>" if path else ""))
 
@@ -186,48 +148,55 @@ def _heading_path(p: dict[str, Any]) -> str:
     return " › ".join(html.escape(visible(x)) for x in parts if x)
 
 
-def _searched_for(answer: dict[str, Any]) -> str:
+def _searched_for(answer: dict[str, Any], lang: str = "en") -> str:
     query, question = str(answer.get("query") or ""), str(answer.get("question") or "")
     if query and query.strip() != question.strip():
-        return f"<p class=\"uca-query\">Searched for: <q>{html.escape(query)}</q></p>"
+        return f"<p class=\"uca-query\">{html.escape(t(lang, 'searched_for'))} <q>{html.escape(query)}</q></p>"
     return ""
 
 
-def sources_html(answer: dict[str, Any] | None) -> str:
-    """The sources panel for an answer: one card per cited passage, the supporting sentence marked."""
+def sources_html(answer: dict[str, Any] | None, lang: str = "en", turn: int = 0) -> str:
+    """The sources panel for answer number ``turn`` of the conversation: one card per cited passage (id
+    ``uca-src-<turn>-<n>``, the target of the answer's ``[n]`` links), the supporting sentence marked, and a
+    "view in document" action."""
     if not answer:
-        return ("<div class=\"uca-sources uca-empty\"><p>Sources of the last answer appear here: each cited "
-                "passage, its document and heading, with the supporting sentence highlighted.</p></div>")
-    head = _searched_for(answer)
-    trace = trace_html(answer)
+        return f"<div class=\"uca-sources uca-empty\"><p>{html.escape(t(lang, 'sources_empty'))}</p></div>"
+    head = _searched_for(answer, lang)
+    trace = trace_html(answer, lang)
     if answer.get("small_talk"):
-        return (f"<div class=\"uca-sources uca-empty\">{head}<p>No documents were needed for this reply.</p>"
+        return (f"<div class=\"uca-sources uca-empty\">{head}<p>{html.escape(t(lang, 'no_documents_needed'))}</p>"
                 f"{trace}</div>")
     if answer.get("refused"):
         near = answer.get("passages") or []
         items = "".join(f"<li>{_heading_path(p)}</li>" for p in near[:3])
-        closest = f"<p>Closest passages searched:</p><ul class=\"uca-near\">{items}</ul>" if items else ""
-        return (f"<div class=\"uca-sources uca-refused\">{head}<p><strong>No passage answers this question.</strong>"
-                f"</p>{closest}{trace}</div>")
+        closest = (f"<p>{html.escape(t(lang, 'closest'))}</p><ul class=\"uca-near\">{items}</ul>" if items
+                   else "")
+        return (f"<div class=\"uca-sources uca-refused\">{head}<p><strong>{html.escape(t(lang, 'no_passage'))}"
+                f"</strong></p>{closest}{trace}</div>")
     cards = []
     for c in answer.get("citations") or []:
         ok = bool(c.get("supported", True))
-        badge = ("<span class=\"uca-badge uca-ok\">supports the answer</span>" if ok
-                 else "<span class=\"uca-badge uca-warn\">⚠ weak support</span>")
+        badge = (f"<span class=\"uca-badge uca-ok\">{html.escape(t(lang, 'supports'))}</span>" if ok
+                 else f"<span class=\"uca-badge uca-warn\">{html.escape(t(lang, 'weak_support'))}</span>")
         if c.get("instructions"):
-            badge += f"<span class=\"uca-badge uca-warn uca-planted-badge\">⚠ {PLANTED_BADGE}</span>"
+            badge += (f"<span class=\"uca-badge uca-warn uca-planted-badge\">⚠ {html.escape(t(lang, 'planted_badge'))}"
+                      "</span>")
         n = int(c.get("n", 0))
         where = _where(str(c.get("source", "")), str(c.get("title") or ""), str(c.get("section") or ""),
-                       c.get("page"))
+                       c.get("page"), lang)
+        card_id = citations.CARD_ID.format(turn=int(turn), n=n)
         cards.append(
-            f"<article class=\"uca-card\" data-n=\"{n}\"><header><span class=\"uca-n\">{n}</span>"
+            f"<article class=\"uca-card\" id=\"{card_id}\" data-n=\"{n}\"><header><span class=\"uca-n\">{n}</span>"
             f"<div class=\"uca-where\">{where}</div>{badge}</header>"
-            f"<div class=\"uca-passage\">{_highlighted_passage(c)}</div></article>"
+            f"<div class=\"uca-passage\">{citations.passage_html(c, CONTEXT_CHARS, lang)}</div>"
+            f"<footer>{citations.view_button(turn, n, lang)}</footer></article>"
         )
     if not cards:
-        return f"<div class=\"uca-sources uca-empty\">{head}<p>This answer cites no passage.</p>{trace}</div>"
-    count = f"{len(cards)} cited passage" + ("s" if len(cards) > 1 else "")
-    return f"<div class=\"uca-sources\">{head}<p class=\"uca-count\">{count}</p>{''.join(cards)}{trace}</div>"
+        return (f"<div class=\"uca-sources uca-empty\">{head}<p>{html.escape(t(lang, 'cites_none'))}</p>"
+                f"{trace}</div>")
+    count = t(lang, "cited_one") if len(cards) == 1 else t(lang, "cited_many", n=len(cards))
+    return (f"<div class=\"uca-sources\" data-turn=\"{int(turn)}\">{head}<p class=\"uca-count\">"
+            f"{html.escape(count)}</p>{''.join(cards)}{trace}</div>")
 
 
 TRACE_VALUE_CHARS = 240  # longest value shown per decision in the trace panel
@@ -243,27 +212,27 @@ def _trace_value(value: Any) -> str:
     return html.escape(visible(text))
 
 
-def trace_html(answer: dict[str, Any]) -> str:
+def trace_html(answer: dict[str, Any], lang: str = "en") -> str:
     """A collapsed "How this answer was found" panel: each step that ran, what it decided, its milliseconds."""
     steps = answer.get("trace") or []
     if not steps:
         return ""
     rows = []
-    for t in steps:
-        decided = t.get("decided") or {}
+    for step in steps:
+        decided = step.get("decided") or {}
         items = "".join(f"<li><span class=\"uca-trace-key\">{html.escape(str(k))}</span>: {_trace_value(v)}</li>"
                         for k, v in decided.items() if v not in (None, "", [], {}))
-        rows.append(f"<li><strong>{html.escape(str(t.get('name', '')))}</strong> "
-                    f"<span class=\"uca-trace-ms\">{float(t.get('ms', 0.0)):.1f} ms</span><ul>{items}</ul></li>")
+        rows.append(f"<li><strong>{html.escape(str(step.get('name', '')))}</strong> "
+                    f"<span class=\"uca-trace-ms\">{float(step.get('ms', 0.0)):.1f} ms</span><ul>{items}</ul></li>")
     rule = answer.get("refusal_rule")
-    why = f"<p>Refused by rule <code>{html.escape(str(rule))}</code>.</p>" if rule else ""
-    return (f"<details class=\"uca-trace\"><summary>How this answer was found</summary>{why}"
+    why = f"<p>{html.escape(t(lang, 'refused_by_rule'))} <code>{html.escape(str(rule))}</code>.</p>" if rule else ""
+    return (f"<details class=\"uca-trace\"><summary>{html.escape(t(lang, 'how_found'))}</summary>{why}"
             f"<ol>{''.join(rows)}</ol></details>")
 
 
-def _when(value: Any) -> str:
+def _when(value: Any, lang: str = "en") -> str:
     if not value:
-        return "never"
+        return t(lang, "never")
     text = str(value)
     for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
         try:
@@ -273,37 +242,38 @@ def _when(value: Any) -> str:
     return text
 
 
-def stats_html(stats: dict[str, Any] | None, error: str | None = None) -> str:
+def stats_html(stats: dict[str, Any] | None, error: str | None = None, lang: str = "en") -> str:
     """The corpus panel: documents, chunks, embedding model, last ingest, and the document list."""
     if error or not stats:
-        shown = without_paths(error or "No index.")
+        shown = without_paths(error or t(lang, "no_index"))
         return f"<div class=\"uca-stats\"><p class=\"uca-warn\">⚠ {html.escape(shown)}</p></div>"
     rows = [
-        ("Documents", stats.get("documents", 0)),
-        ("Chunks", stats.get("chunks", 0)),
-        ("Embedding model", stats.get("embedding_model") or "?"),
-        ("Last ingest", _when(stats.get("last_ingest"))),
+        (t(lang, "stats_documents"), stats.get("documents", 0)),
+        (t(lang, "stats_chunks"), stats.get("chunks", 0)),
+        (t(lang, "stats_model"), stats.get("embedding_model") or "?"),
+        (t(lang, "stats_last_ingest"), _when(stats.get("last_ingest"), lang)),
     ]
     dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in rows)
     sources = stats.get("sources") or []
     items = "".join(f"<li>{html.escape(visible(s))}</li>" for s in sources[:200])
-    more = f"<li>… and {len(sources) - 200} more</li>" if len(sources) > 200 else ""
-    listing = f"<details><summary>Indexed documents</summary><ul>{items}{more}</ul></details>" if items else ""
+    more = f"<li>{html.escape(t(lang, 'and_more', n=len(sources) - 200))}</li>" if len(sources) > 200 else ""
+    listing = (f"<details><summary>{html.escape(t(lang, 'indexed_documents'))}</summary><ul>{items}{more}</ul>"
+               "</details>" if items else "")
     return f"<div class=\"uca-stats\"><dl>{dl}</dl>{listing}</div>"
 
 
 SKIPPED_SHOWN = 20  # skipped files listed by name under a re-ingest status (the rest are counted)
 
 
-def skipped_markdown(skipped: list[dict[str, str]]) -> str:
+def skipped_markdown(skipped: list[dict[str, str]], lang: str = "en") -> str:
     """The files an ingest skipped, each with its reason (names with control characters visible)."""
     if not skipped:
         return ""
     lines = [f"- {escape_markdown(visible(d.get('source', '?')))}: "
              f"{escape_markdown(without_paths(d.get('reason', '')))}" for d in skipped[:SKIPPED_SHOWN]]
     if len(skipped) > SKIPPED_SHOWN:
-        lines.append(f"- … and {len(skipped) - SKIPPED_SHOWN} more (see `uca ingest`)")
-    return "\n\n**Skipped:**\n" + "\n".join(lines)
+        lines.append(f"- {t(lang, 'more_skipped', n=len(skipped) - SKIPPED_SHOWN)}")
+    return f"\n\n**{t(lang, 'skipped')}**\n" + "\n".join(lines)
 
 
 def _size(n: Any) -> str:
@@ -313,31 +283,35 @@ def _size(n: Any) -> str:
     return f"{n / 1000:.1f} kB" if n < 1_000_000 else f"{n / 1_000_000:.1f} MB"
 
 
-def documents_html(docs: list[dict[str, Any]], last_ingest: Any = None) -> str:
+def documents_html(docs: list[dict[str, Any]], last_ingest: Any = None, lang: str = "en") -> str:
     """The Documents panel's list: name (control characters visible), format, chunks, size, dates."""
     if not docs:
-        return "<div class=\"uca-docs uca-empty\"><p>No document is indexed yet.</p></div>"
+        return f"<div class=\"uca-docs uca-empty\"><p>{html.escape(t(lang, 'no_documents'))}</p></div>"
     rows = "".join(
         f"<tr><td class=\"uca-docname\">{html.escape(visible(d['source']))}</td><td>{html.escape(str(d['format']))}"
-        f"</td><td>{int(d['chunks'])}</td><td>{_size(d['size'])}</td><td>{html.escape(_when(d['modified']))}</td></tr>"
+        f"</td><td>{int(d['chunks'])}</td><td>{_size(d['size'])}</td>"
+        f"<td>{html.escape(_when(d['modified'], lang))}</td></tr>"
         for d in docs)
-    when = f"<p class=\"uca-count\">Last ingest: {html.escape(_when(last_ingest))}</p>" if last_ingest else ""
-    return (f"<div class=\"uca-docs\">{when}<table><thead><tr><th>Document</th><th>Format</th><th>Chunks</th>"
-            f"<th>Size</th><th>Modified</th></tr></thead><tbody>{rows}</tbody></table></div>")
+    when = (f"<p class=\"uca-count\">{html.escape(t(lang, 'last_ingest', when=_when(last_ingest, lang)))}</p>"
+            if last_ingest else "")
+    heads = "".join(f"<th>{html.escape(t(lang, k))}</th>"
+                    for k in ("col_document", "col_format", "col_chunks", "col_size", "col_modified"))
+    return (f"<div class=\"uca-docs\">{when}<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
+            "</div>")
 
 
-RESULT_LABELS = {"added": "✓ added", "replaced": "✓ replaced", "unchanged": "= unchanged", "removed": "✓ removed",
-                 "refused": "✗ refused", "stored": "… stored"}
+RESULT_LABELS = {s: f"result_{s}" for s in ("added", "replaced", "unchanged", "removed", "refused", "stored")}
 
 
-def results_html(results: list[Any], summary: str) -> str:
+def results_html(results: list[Any], summary: str, lang: str = "en") -> str:
     """One line per file of an upload or removal (status, name, chunks or reason) and the summary."""
     items = []
     for r in results:
-        detail = f" ({r.chunks} chunks)" if r.chunks is not None else ""
+        detail = f" ({html.escape(t(lang, 'n_chunks', n=r.chunks))})" if r.chunks is not None else ""
         reason = f": {html.escape(without_paths(r.reason))}" if r.reason else ""
         items.append(f"<li class=\"uca-result uca-{html.escape(r.status)}\"><strong>"
-                     f"{html.escape(RESULT_LABELS.get(r.status, r.status))}</strong> "
+                     f"{html.escape(t(lang, RESULT_LABELS[r.status]) if r.status in RESULT_LABELS else r.status)}"
+                     "</strong> "
                      f"<span class=\"uca-docname\">{html.escape(visible(r.name))}</span>{detail}{reason}</li>")
     listing = f"<ul>{''.join(items)}</ul>" if items else ""
     return f"<div class=\"uca-results\"><p>{html.escape(without_paths(summary))}</p>{listing}</div>"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.guard import small_talk_kind
+from assistant.guard import small_talk_kind, small_talk_language
 from assistant.multilingual import question_language
 from assistant.pipeline import Context, Step, register_step
 from assistant.results import Answer
@@ -15,7 +15,9 @@ class SmallTalk(Step):
         decided["kind"] = kind
         if not kind:
             return
-        lang = question_language(ctx.question, self.bot.settings.default_language)
+        # the language of the words themselves first: a greeting is too short for the detector
+        lang = small_talk_language(ctx.question, kind) or question_language(ctx.question,
+                                                                            self.bot.settings.default_language)
         decided["language"] = lang
         text = self.bot.small_talk_reply(kind, lang)
         ctx.answer = Answer(question=ctx.question, query=ctx.question, text=text, refused=False, mode=ctx.mode,

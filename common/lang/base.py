@@ -79,6 +79,9 @@ class Language:
 
     # what the assistant says in this language
     texts: dict[str, str] = field(default_factory=dict)  # refusal, greeting, thanks, bye, help
+    example_questions: tuple[str, ...] = ()  # shown with a greeting or help reply and as the chat's examples
+    # the chat interface's labels and messages in this language (keys: see common/lang/en.py; ui.i18n)
+    ui: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (len(self.code) == 2 and self.code.isalpha() and self.code.islower()):
