@@ -47,6 +47,41 @@ def words(text: str) -> list[str]:
     return WORD.findall(fold(text))
 
 
+_NAME_PART = re.compile(r"[^\W\d_][^\W_]*")  # a word of the original text, case kept (digits inside)
+_HYPHENS = "-‐‑"  # hyphen-minus, hyphen, non-breaking hyphen
+
+
+def _capitals(word: str) -> int:
+    return sum(c.isupper() for c in word)
+
+
+def compound_forms(text: str) -> list[str]:
+    """Joined forms of the names a text writes in parts, lower-cased (accents kept), so that spellings
+    differing by spacing or hyphens match: "My PeBS" -> "mypebs" (as "MyPeBS"), "Léon-Bérard" and "Léon Bérard"
+    -> "léonbérard" (and a hyphenated name gives its parts). Two words are joined when they are separated by
+    one hyphen or one space and both start with a capital; across a space neither may be a stop word, unless
+    the second is acronym-like (two capitals: "My PeBS"). Lexical analysis (BM25, answer scoring) adds them
+    beside the words themselves."""
+    from common.lang import words as lang_words
+
+    stop = lang_words("stop_words")
+    out: list[str] = []
+    prev: re.Match | None = None
+    parted = -1  # end offset of the last word given as a part of a hyphenated name
+    for m in _NAME_PART.finditer(text):
+        if prev is not None:
+            a, b = prev.group(0), m.group(0)
+            gap = text[prev.end() : m.start()]
+            if a[0].isupper() and b[0].isupper():
+                if gap in tuple(_HYPHENS):  # "Paoli-Calmettes": its parts too, as "Paoli Calmettes" gives them
+                    out += ([a.lower()] if parted != prev.end() else []) + [b.lower(), (a + b).lower()]
+                    parted = m.end()
+                elif gap == " " and fold(b) not in stop and (fold(a) not in stop or _capitals(b) >= 2):
+                    out.append((a + b).lower())
+        prev = m
+    return out
+
+
 @dataclass(frozen=True)
 class Line:
     """A line of a text: ``start`` and ``end`` offsets, the newline excluded."""
