@@ -117,3 +117,14 @@ def test_hard_wrapped_lines_are_one_sentence_stream():
     doc = LoadedDocument(text=text, source="hard_wrapped.md", title="PRISM-Care", format="md")
     for c in chunking.chunk_document(doc):  # chunks never cut a wrapped sentence
         assert "Agence française\nde développement" in c.text or "Agence française" not in c.text
+
+
+def test_compound_forms_join_names_written_in_parts():
+    from common.text import compound_forms
+
+    assert compound_forms("the coming years (My PeBS)") == ["mypebs"]
+    assert compound_forms("Centre Léon Bérard") == ["centreléon", "léonbérard"]
+    assert compound_forms("Institut Paoli-Calmettes") == ["institutpaoli", "paoli", "calmettes", "paolicalmettes"]
+    # no join across punctuation, with a lower-case word, or with a stop word ("In Lyon", "The Unicancer")
+    assert compound_forms("In Lyon, Dr. Smith and the network") == []
+    assert compound_forms("The Unicancer network") == []
