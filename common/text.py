@@ -59,9 +59,11 @@ def compound_forms(text: str) -> list[str]:
     """Joined forms of the names a text writes in parts, lower-cased (accents kept), so that spellings
     differing by spacing or hyphens match: "My PeBS" -> "mypebs" (as "MyPeBS"), "Léon-Bérard" and "Léon Bérard"
     -> "léonbérard" (and a hyphenated name gives its parts). Two words are joined when they are separated by
-    one hyphen or one space and both start with a capital; across a space neither may be a stop word, unless
-    the second is acronym-like (two capitals: "My PeBS"). Lexical analysis (BM25, answer scoring) adds them
-    beside the words themselves."""
+    one hyphen or one space and both start with a capital; across a space one of them must be acronym-like
+    (two capitals: "My PeBS", "Onco BIOME") and the second no stop word. Plain title-case pairs ("Beating
+    Cancer Plan") are not joined: every added token lengthens its chunk for BM25, and accents and case are
+    folded anyway ("Leon Berard" = "Léon Bérard"). Lexical analysis (BM25, answer scoring) adds the joined
+    forms beside the words themselves."""
     from common.lang import words as lang_words
 
     stop = lang_words("stop_words")
@@ -76,7 +78,7 @@ def compound_forms(text: str) -> list[str]:
                 if gap in tuple(_HYPHENS):  # "Paoli-Calmettes": its parts too, as "Paoli Calmettes" gives them
                     out += ([a.lower()] if parted != prev.end() else []) + [b.lower(), (a + b).lower()]
                     parted = m.end()
-                elif gap == " " and fold(b) not in stop and (fold(a) not in stop or _capitals(b) >= 2):
+                elif gap == " " and fold(b) not in stop and max(_capitals(a), _capitals(b)) >= 2:
                     out.append((a + b).lower())
         prev = m
     return out
