@@ -51,18 +51,20 @@ _NAME_PART = re.compile(r"[^\W\d_][^\W_]*")  # a word of the original text, case
 _HYPHENS = "-‐‑"  # hyphen-minus, hyphen, non-breaking hyphen
 
 
-def _capitals(word: str) -> int:
-    return sum(c.isupper() for c in word)
+def _mixed_case(word: str) -> bool:
+    """Two capitals or more and a lower-case letter: "PeBS", "CraNE", "EUonQoL" (not "METHODS", not "Lyon")."""
+    return sum(c.isupper() for c in word) >= 2 and any(c.islower() for c in word)
 
 
 def compound_forms(text: str) -> list[str]:
     """Joined forms of the names a text writes in parts, lower-cased (accents kept), so that spellings
     differing by spacing or hyphens match: "My PeBS" -> "mypebs" (as "MyPeBS"), "Léon-Bérard" and "Léon Bérard"
     -> "léonbérard" (and a hyphenated name gives its parts). Two words are joined when they are separated by
-    one hyphen or one space and both start with a capital; across a space one of them must be acronym-like
-    (two capitals: "My PeBS", "Onco BIOME") and the second no stop word. Plain title-case pairs ("Beating
-    Cancer Plan") are not joined: every added token lengthens its chunk for BM25, and accents and case are
-    folded anyway ("Leon Berard" = "Léon Bérard"). Lexical analysis (BM25, answer scoring) adds the joined
+    one hyphen or one space and both start with a capital; across a space one of them must be written in mixed
+    case like a project acronym ("My PeBS", "Onco BiOME") and the second no stop word. Title-case and
+    all-caps pairs ("Beating Cancer Plan", "MATERIALS AND METHODS") are not joined: every added token lengthens
+    its chunk for BM25, and accents and case are folded anyway ("Leon Berard" = "Léon Bérard"). Lexical
+    analysis (BM25, answer scoring) adds the joined
     forms beside the words themselves."""
     from common.lang import words as lang_words
 
@@ -78,7 +80,7 @@ def compound_forms(text: str) -> list[str]:
                 if gap in tuple(_HYPHENS):  # "Paoli-Calmettes": its parts too, as "Paoli Calmettes" gives them
                     out += ([a.lower()] if parted != prev.end() else []) + [b.lower(), (a + b).lower()]
                     parted = m.end()
-                elif gap == " " and fold(b) not in stop and max(_capitals(a), _capitals(b)) >= 2:
+                elif gap == " " and fold(b) not in stop and (_mixed_case(a) or _mixed_case(b)):
                     out.append((a + b).lower())
         prev = m
     return out
