@@ -58,14 +58,13 @@ def _mixed_case(word: str) -> bool:
 
 def compound_forms(text: str) -> list[str]:
     """Joined forms of the names a text writes in parts, lower-cased (accents kept), so that spellings
-    differing by spacing or hyphens match: "My PeBS" -> "mypebs" (as "MyPeBS"), "Léon-Bérard" and "Léon Bérard"
-    -> "léonbérard" (and a hyphenated name gives its parts). Two words are joined when they are separated by
-    one hyphen or one space and both start with a capital; across a space one of them must be written in mixed
-    case like a project acronym ("My PeBS", "Onco BiOME") and the second no stop word. Title-case and
-    all-caps pairs ("Beating Cancer Plan", "MATERIALS AND METHODS") are not joined: every added token lengthens
-    its chunk for BM25, and accents and case are folded anyway ("Leon Berard" = "Léon Bérard"). Lexical
-    analysis (BM25, answer scoring) adds the joined
-    forms beside the words themselves."""
+    differing by spacing or hyphens match: "My PeBS" -> "mypebs" (as "MyPeBS"), "Léon-Bérard" -> "léon",
+    "bérard" (as "Léon Bérard") and "léonbérard". Two words are joined when they are separated by one hyphen
+    or one space and both start with a capital; across a space one of them must be written in mixed case like
+    a project acronym ("My PeBS", "Onco BiOME") and the second no stop word. Title-case and all-caps pairs
+    ("Beating Cancer Plan", "MATERIALS AND METHODS") are not joined: every added token lengthens its chunk for
+    BM25, and accents and case are folded anyway ("Leon Berard" = "Léon Bérard"). Lexical analysis (BM25,
+    answer scoring) adds the joined forms beside the words themselves."""
     from common.lang import words as lang_words
 
     stop = lang_words("stop_words")
