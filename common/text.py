@@ -7,10 +7,16 @@ Offsets are exact: ``text[a:b]`` is the sentence. Abbreviations that do not end 
 "p. ex.") are those of every supported language (``common.lang``), so the split never depends on a
 language guess and ingest and answering always agree.
 
-Why not pysbd: its character offsets were wrong in several releases (pySBD issues #49, #53: it re-finds
-its sentences in the original text after rewriting it), and it would move the English splits that the
-stored sentence vectors are keyed by; one regex pass plus per-language abbreviation lists keeps offsets
-exact by construction.
+Why not pysbd (checked again for issue 12, pysbd 0.3.4 from the registry, installs offline): its last release
+is from 2021 (not a well-kept dependency), it is slow here (525 ms for the 8.5k-character Unicancer page, about
+60 ms per 1,000 characters: hours over a 150k-chunk ingest, where this splitter takes a few ms per page), it
+splits French "p. ex." ("Mme Durand, p. | ex. la directrice") that the language modules list, and its character
+offsets were wrong in earlier releases (pySBD issues #49, #53: it re-finds its sentences in the original text
+after rewriting it). One regex pass plus per-language abbreviation lists (``common.lang``) keeps offsets exact
+by construction. wtpsplit needs a model download (not offline here).
+
+Hard-wrapped lines are one sentence stream: ``text_units`` splits the lines of a paragraph together, so only a
+blank line, a heading, a list item or a real sentence end ends a sentence.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from functools import lru_cache
 WORD = re.compile(r"[0-9a-z]+(?:[-'][0-9a-z]+)*")  # a word of folded text (hyphens and apostrophes inside)
 BULLET_RE = re.compile(r"^\s*(?:[•◦▪‣·●○■□–—*+-]|\d{1,3}[.)]|\(?[a-z]\))\s+")
 _TERMINAL = tuple(".!?:;,…")
+MARKDOWN_HEADING = re.compile(r" {0,3}#{1,6}[ \t]+\S")  # an ATX heading line: a heading even without a blank after
 # Sentence end: . ! ? (optionally closing quote/bracket), then whitespace, then a likely sentence start.
 # French guillemets may have a space inside: « Oui. » Il part.
 _SENT_END = re.compile(r"(?<=[.!?…])(?:[\"'”’)\]]|\s?»)*\s+(?=(?:[\"'“‘(\[]|«\s?)?[A-Z0-9À-ÖØ-Þ•])")
@@ -38,6 +45,44 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The words of the folded text, in order (``WORD``)."""
     return WORD.findall(fold(text))
+
+
+_NAME_PART = re.compile(r"[^\W\d_][^\W_]*")  # a word of the original text, case kept (digits inside)
+_HYPHENS = "-‐‑"  # hyphen-minus, hyphen, non-breaking hyphen
+
+
+def _mixed_case(word: str) -> bool:
+    """Two capitals or more and a lower-case letter: "PeBS", "CraNE", "EUonQoL" (not "METHODS", not "Lyon")."""
+    return sum(c.isupper() for c in word) >= 2 and any(c.islower() for c in word)
+
+
+def compound_forms(text: str) -> list[str]:
+    """Joined forms of the names a text writes in parts, lower-cased (accents kept), so that spellings
+    differing by spacing or hyphens match: "My PeBS" -> "mypebs" (as "MyPeBS"), "Léon-Bérard" -> "léon",
+    "bérard" (as "Léon Bérard") and "léonbérard". Two words are joined when they are separated by one hyphen
+    or one space and both start with a capital; across a space one of them must be written in mixed case like
+    a project acronym ("My PeBS", "Onco BiOME") and the second no stop word. Title-case and all-caps pairs
+    ("Beating Cancer Plan", "MATERIALS AND METHODS") are not joined: every added token lengthens its chunk for
+    BM25, and accents and case are folded anyway ("Leon Berard" = "Léon Bérard"). Lexical analysis (BM25,
+    answer scoring) adds the joined forms beside the words themselves."""
+    from common.lang import words as lang_words
+
+    stop = lang_words("stop_words")
+    out: list[str] = []
+    prev: re.Match | None = None
+    parted = -1  # end offset of the last word given as a part of a hyphenated name
+    for m in _NAME_PART.finditer(text):
+        if prev is not None:
+            a, b = prev.group(0), m.group(0)
+            gap = text[prev.end() : m.start()]
+            if a[0].isupper() and b[0].isupper():
+                if gap in tuple(_HYPHENS):  # "Paoli-Calmettes": its parts too, as "Paoli Calmettes" gives them
+                    out += ([a.lower()] if parted != prev.end() else []) + [b.lower(), (a + b).lower()]
+                    parted = m.end()
+                elif gap == " " and fold(b) not in stop and (_mixed_case(a) or _mixed_case(b)):
+                    out.append((a + b).lower())
+        prev = m
+    return out
 
 
 @dataclass(frozen=True)
@@ -59,6 +104,11 @@ def line_spans(text: str) -> list[Line]:
         out.append(Line(pos, pos + len(content)))
         pos += len(raw)
     return out
+
+
+def is_continuation(line: str) -> bool:
+    """An indented line that is not itself a bullet: directly under a bullet item, the item wrapped."""
+    return line[:1] in (" ", "\t") and bool(line.strip()) and not BULLET_RE.match(line)
 
 
 def looks_like_heading(line: str) -> bool:
@@ -113,40 +163,63 @@ class Unit:
 
 def text_units(text: str) -> list[Unit]:
     """The sentences and bullet items of a text (a chunk, a passage); the first line is a heading when it is
-    shaped like one and stands alone."""
+    shaped like one and stands alone, and a Markdown ``#`` line is one.
+
+    Hard-wrapped lines are one sentence stream: the lines of a paragraph (a run of non-blank lines that are
+    neither bullet items nor headings) are split into sentences together, an indented line right under a
+    bullet item continues the item, so a sentence wrapped at "the
+    Agence française" goes on to "de la recherche" on the next line. Only a blank line, a heading, a list item
+    or a real sentence end splits (as chunking's paragraphs, ``ingest.chunking``)."""
     out: list[Unit] = []
     lines = [(ln.start, ln.end, ln.text(text)) for ln in line_spans(text)]
-    group = 0
-    prev_kind = ""
-    for i, (a, b, body) in enumerate(lines):
-        if not body.strip():
-            continue
-        next_blank = i + 1 >= len(lines) or not lines[i + 1][2].strip()
-        m = BULLET_RE.match(body)
-        if m:
-            if prev_kind not in ("bullet", "intro"):
-                group += 1
-            out.append(Unit(a + m.end(), b, "bullet", group))
-            prev_kind = "bullet"
-            continue
-        if i == 0 and next_blank and looks_like_heading(body):
-            out.append(Unit(a, b, "heading", -1))
-            prev_kind = "heading"
-            continue
-        spans = split_sentences(text, a, b)
-        j = i + 1  # does a bullet list follow this paragraph?
+    state = {"group": 0, "prev": ""}
+    para: list[int] = []  # line numbers of the open paragraph
+
+    def close(next_line: int) -> None:
+        if not para:
+            return
+        spans = split_sentences(text, lines[para[0]][0], lines[para[-1]][1])
+        j = next_line  # does a bullet list follow this paragraph?
         while j < len(lines) and not lines[j][2].strip():
             j += 1
         list_follows = j < len(lines) and bool(BULLET_RE.match(lines[j][2]))
         for k, (s, e) in enumerate(spans):
             if k == len(spans) - 1 and list_follows:
-                group += 1
-                out.append(Unit(s, e, "intro", group))
+                state["group"] += 1
+                out.append(Unit(s, e, "intro", state["group"]))
             elif looks_like_heading(text[s:e]):
                 out.append(Unit(s, e, "fragment", -1))
             else:
                 out.append(Unit(s, e, "sentence", -1))
-        prev_kind = "intro" if list_follows else "sentence"
+        state["prev"] = "intro" if list_follows else "sentence"
+        para.clear()
+
+    for i, (a, b, body) in enumerate(lines):
+        if not body.strip():
+            close(i)
+            continue
+        under_bullet = i > 0 and bool(lines[i - 1][2].strip()) and bool(out) and out[-1].kind == "bullet"
+        m = BULLET_RE.match(body)
+        if m:
+            close(i)
+            if state["prev"] not in ("bullet", "intro"):
+                state["group"] += 1
+            out.append(Unit(a + m.end(), b, "bullet", state["group"]))
+            state["prev"] = "bullet"
+            continue
+        if under_bullet and not para and is_continuation(body):
+            last = out[-1]  # an indented line right under a bullet item continues it (a wrapped item)
+            out[-1] = Unit(last.start, b, "bullet", last.group)
+            continue
+        next_blank = i + 1 >= len(lines) or not lines[i + 1][2].strip()
+        if (i == 0 and next_blank and looks_like_heading(body)) or MARKDOWN_HEADING.match(body):
+            close(i)
+            lead = len(body) - len(body.lstrip())
+            out.append(Unit(a + lead, a + len(body.rstrip()), "heading", -1))
+            state["prev"] = "heading"
+            continue
+        para.append(i)
+    close(len(lines))
     return out
 
 

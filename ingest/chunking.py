@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from common.text import (  # noqa: F401 - the text kernel, re-exported for ingest's callers
     BULLET_RE,
     Line,
+    is_continuation,
     line_spans,
     looks_like_heading,
     sentence_spans,
@@ -21,7 +22,8 @@ from common.text import (  # noqa: F401 - the text kernel, re-exported for inges
 )
 from ingest.loaders import Heading, LoadedDocument
 
-CHUNKER_VERSION = "3"  # bump when chunk boundaries can move: 3 = French abbreviations in the sentence splitter
+CHUNKER_VERSION = "4"  # bump when chunk or sentence boundaries can move (old indexes re-chunk and re-embed):
+# 3 = French abbreviations in the sentence splitter, 4 = hard-wrapped lines are one sentence stream
 LANG_SAMPLE_CHARS = 3000  # characters of a document or section given to the language detector
 LANG_SECTION_MIN_CHARS = 200  # a shorter section takes its document's language (too little text to tell)
 
@@ -134,13 +136,18 @@ def _units(text: str, a: int, b: int, size: int) -> list[_Unit]:
             blocks.append(("para", a + para[0].start, a + para[-1].end))
             para.clear()
 
+    prev_blank = True
     for ln in lines:
         s = text[a + ln.start : a + ln.end]
+        under_bullet = not prev_blank and bool(blocks) and blocks[-1][0] == "bullet"
+        prev_blank = not s.strip()
         if not s.strip():
             close_para()
         elif BULLET_RE.match(s):
             close_para()
             blocks.append(("bullet", a + ln.start, a + ln.end))
+        elif under_bullet and not para and is_continuation(s):
+            blocks[-1] = ("bullet", blocks[-1][1], a + ln.end)  # a wrapped bullet item: its indented next line
         else:
             para.append(ln)
     close_para()

@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from common.lang import DEFAULT_LANGUAGE, get, words
-from common.text import WORD, fold
+from common.text import WORD, compound_forms, fold
 
 IDS_FILE = "ids.json"
 LANGS_FILE = "langs.json"  # the languages of the indexed chunks (the query is analysed in each of them)
-LEXICAL_VERSION = "3"  # bump when tokenize() changes: the index must be rebuilt (3: per-language analysers)
+LEXICAL_VERSION = "4"  # bump when tokenize() changes: the index must be rebuilt (3: per-language analysers,
+# 4: joined forms of names written in parts, common.text.compound_forms)
 _CONTENT_WORD = re.compile(r"[^\W\d_][\w-]+")
 _WORD_ANY = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")  # a word of lower-cased text, accents kept
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
@@ -60,9 +61,11 @@ def _enclitics(code: str) -> re.Pattern | None:
     return re.compile(rf"(?:{'|'.join(fragments)})$") if fragments else None
 
 
-def tokenize(text: str, lang: str | None = None) -> list[str]:
+def tokenize(text: str, lang: str | None = None, compounds: bool = True) -> list[str]:
     """Lower-cased, accent-folded, stop-word-free word tokens stemmed by the analyser of ``lang`` (None: the
-    default language), the same for chunks and queries of that language.
+    default language), the same for chunks and queries of that language; names written in parts also give
+    their joined form ("My PeBS" -> "mypeb" as "MyPeBS"; ``common.text.compound_forms``). Case and accents
+    never matter ("CRANE" = "CraNE", "Leon Berard" = "Léon Bérard"). ``compounds=False``: without them.
 
     The stop words dropped are those of every supported language: a French question analysed for English
     documents must not match them on "de" or "la", and an English name in a French text keeps its words."""
@@ -70,8 +73,10 @@ def tokenize(text: str, lang: str | None = None) -> list[str]:
     stop = words("stop_words")
     clitic = _enclitics(language.code)
     out: list[str] = []
+    joined = compound_forms(text) if compounds else []  # "My PeBS" also as "mypebs", however it is spaced
     if language.stem_accented:  # the stemmer needs the accents ("organisée" -> "organis"); fold the stem
         raw = _WORD_ANY.findall(text.lower().replace("’", "'").translate(_LIGATURES))
+        raw += [w.translate(_LIGATURES) for w in joined]
         for w in raw:
             w = w.split("'")[-1] if "'" in w else w  # l'organisation -> organisation
             if clitic is not None:
@@ -80,7 +85,7 @@ def tokenize(text: str, lang: str | None = None) -> list[str]:
             if key and key not in stop and (len(key) > 1 or key.isdigit()) and WORD.fullmatch(key):
                 out.append(w)
         return [fold(t) for t in _stemmer(language.stemmer).stemWords(out)] if out else []
-    for w in WORD.findall(fold(text)):
+    for w in WORD.findall(fold(text)) + [fold(w) for w in joined]:
         w = w.split("'")[-1] if "'" in w else w  # l'organisation -> organisation, europe's -> s
         if clitic is not None:
             w = clitic.sub("", w)
@@ -89,14 +94,18 @@ def tokenize(text: str, lang: str | None = None) -> list[str]:
     return _stemmer(language.stemmer).stemWords(out) if out else []
 
 
-def query_tokens(query: str, langs: Sequence[str]) -> list[str]:
+def query_tokens(query: str, langs: Sequence[str], compounds: bool = False) -> list[str]:
     """The query analysed in each of ``langs`` (the index's languages): the first language's tokens, then the
     tokens only another language's analyser gives. A French question over English documents still matches
-    their names and acronyms; over French documents it gets French stemming."""
-    out = tokenize(query, langs[0] if langs else None)
+    their names and acronyms; over French documents it gets French stemming.
+
+    ``compounds``: with the joined forms of names written in parts. The search uses them (only those the
+    index holds count); the answerability signals do not, since a joined form is another spelling, not more
+    of the question (counted apart, it would weigh as an unknown word)."""
+    out = tokenize(query, langs[0] if langs else None, compounds)
     seen = set(out)
     for lang in list(langs)[1:]:
-        for t in tokenize(query, lang):
+        for t in tokenize(query, lang, compounds):
             if t not in seen:
                 seen.add(t)
                 out.append(t)
@@ -178,7 +187,8 @@ class LexicalIndex:
         ``allowed`` restricts to those chunk ids."""
         if self._bm25 is None or k <= 0:
             return []
-        tokens = [t for t in query_tokens(query, list(langs or self.languages)) if t in self._vocab]
+        tokens = [t for t in query_tokens(query, list(langs or self.languages), compounds=True)
+                  if t in self._vocab]
         if not tokens:
             return []
         mask = None

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     llm_history_chars: int = Field(500, ge=0)  # characters of each earlier answer shown for that rewrite
     max_question_chars: int = Field(2000, ge=10)
     history_turns: int = Field(10, ge=0, le=100)  # earlier turns of a conversation kept for follow-ups
+    follow_up_answer_names: int = Field(1, ge=0, le=10)  # names of an earlier answer that become the topic
     translate_queries: bool = True  # French questions -> English keywords (assistant.multilingual)
     max_answer_sentences: int = Field(4, ge=1, le=20)
     thresholds_file: Path | None = None

@@ -106,6 +106,18 @@ def test_follow_up_resolved_against_history(bot):
     assert not a.refused
 
 
+def test_a_third_follow_up_keeps_the_project(bot):
+    """Issue 12: after a question about a project and one follow-up, the next follow-up keeps the project."""
+    history: list[tuple[str, str]] = []
+    for q in ("What is JANE?", "When did it start?"):
+        history.append((q, bot.ask(q, history=history).text))
+    a = bot.ask("And how many organisations take part?", history=history)
+    assert "JANE" in a.query and "start" not in a.query
+    step = {t.name: t for t in a.trace}["follow_up"]
+    assert step.decided["topic"] == ["JANE"] and step.decided["query"] == a.query
+    assert not a.refused and "50" in a.text
+
+
 def test_small_talk_is_not_refused(bot):
     for msg in ("hello", "Thanks!", "what can you do?", "Bonjour"):
         a = bot.ask(msg)

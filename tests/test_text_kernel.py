@@ -92,3 +92,40 @@ def test_one_sentence_splitter_in_the_code():
                                                     for t in node.targets) and path.name != "text.py":
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_hard_wrapped_lines_are_one_sentence_stream():
+    """Only a blank line, a heading, a list item or a real sentence end splits: a sentence wrapped inside its
+    paragraph is one sentence (the fixture is a hard-wrapped Markdown page), and an indented line under a bullet
+    item continues the item. Offsets stay exact."""
+    text = (ROOT / "tests" / "data" / "hard_wrapped.md").read_text(encoding="utf-8")
+    units = text_units(text)
+    got = [(u.kind, text[u.start : u.end]) for u in units]
+    assert ("sentence", "Its budget is 4.2 million euros over three years, funded by the Agence française\nde "
+            "développement and the Institut national du cancer.") in got
+    assert ("sentence", "The project started in\nJanuary 2024 and recruits patients in twelve hospitals, e.g. in "
+            "Lyon\nand in Bordeaux.") in got  # "e.g." before a line break does not end it either
+    assert ("heading", "## Partners") in got and ("intro", "The partners of the project are listed below:") in got
+    assert ("bullet", "the Centre Léon Bérard in Lyon, which leads the clinical\n  work package;") in got
+    assert not any(k == "fragment" for k, _ in got)
+    # a blank line still splits, and a real sentence end inside a line too
+    assert _sentences("A first line\nwrapped here.\n\nA new paragraph. Two sentences") == [
+        "A first line\nwrapped here.", "A new paragraph.", "Two sentences"]
+    from ingest import chunking
+    from ingest.loaders import LoadedDocument
+
+    doc = LoadedDocument(text=text, source="hard_wrapped.md", title="PRISM-Care", format="md")
+    for c in chunking.chunk_document(doc):  # chunks never cut a wrapped sentence
+        assert "Agence française\nde développement" in c.text or "Agence française" not in c.text
+
+
+def test_compound_forms_join_names_written_in_parts():
+    from common.text import compound_forms
+
+    assert compound_forms("the coming years (My PeBS)") == ["mypebs"]
+    assert compound_forms("Centre Léon Bérard") == []  # folding already matches "Leon Berard"
+    assert compound_forms("Centre Léon-Bérard") == ["léon", "bérard", "léonbérard"]
+    assert compound_forms("Institut Paoli-Calmettes") == ["paoli", "calmettes", "paolicalmettes"]
+    # no join across punctuation, with a lower-case word, or with a stop word ("In Lyon", "The Unicancer")
+    assert compound_forms("In Lyon, Dr. Smith and the network") == []
+    assert compound_forms("The Unicancer network") == compound_forms("the Beating Cancer Plan") == []

@@ -5,7 +5,7 @@ Rule-based in extractive mode (``assistant.conversation``); the LLM's condensati
 from __future__ import annotations
 
 from assistant.answerers.llm import llm_condense
-from assistant.conversation import rewrite_followup
+from assistant.conversation import resolve_followup
 from assistant.guard import focus_question
 from assistant.pipeline import Context, Step, register_step
 
@@ -17,7 +17,10 @@ class FollowUp(Step):
             ctx.query = llm_condense(ctx.chat_model(), ctx.question, ctx.history, self.bot.settings)
             decided["method"] = "llm"
         else:
-            ctx.query = rewrite_followup(focus_question(ctx.question), ctx.history)
+            resolved = resolve_followup(focus_question(ctx.question), ctx.history,
+                                        self.bot.settings.follow_up_answer_names)
+            ctx.query = resolved.query
             decided["method"] = "rules"
+            decided["topic"] = list(resolved.topic)
         decided["query"] = ctx.query
         decided["rewritten"] = ctx.query != ctx.question
