@@ -55,18 +55,16 @@ class Composed:
 
 
 def standalone_prefix(p: Passage, s: Sentence) -> str:
-    """``"Subject: "`` when the sentence needs its section's subject to stand alone, else ``""``: it opens with
-    a pronoun ("It", "Its", "Il"), or it uses one and never names the subject ("Unicancer is a member since
-    its creation in 2018" under "French Healthcare")."""
+    """``"Subject: "`` when the sentence needs its section's subject to stand alone, else ``""``: it uses a
+    pronoun ("It", "its", "Il") and never names the subject ("Its head office..." under "HOPE, ...";
+    "Unicancer is a member since its creation in 2018" under "French Healthcare")."""
     if s.kind == "bullet":
         return ""
     subject = heading_subject(p)
     words = [fold(w) for w in _WORD.findall(s.text)]
     if not subject or not words or fold(subject) in fold(s.text):
         return ""
-    anaphora = lang_words("anaphora")
-    names = {fold(w) for w in _WORD.findall(subject) if w[:1].isupper()}
-    if words[0] in anaphora or (anaphora & set(words) and not names & set(words)):
+    if lang_words("anaphora") & set(words):
         return f"{subject}: "
     return ""
 
@@ -180,7 +178,8 @@ def _collect(question: str, passages: list[Passage], scored: list[Scored], kinds
         pick = Pick(best.n, best.sentence, _untyped(best, question), ANSWERS)
         return Composed(_line(passages[best.n - 1], pick), [pick], tail=_partial(sub_questions(question)[1:], lang))
     top = max(x.score for x, _ in cands)
-    keep = sorted((x for x in cands if x[0].score >= top - t.list_collect_margin), key=lambda c: c[0].score,
+    keep = sorted((x for x in cands if x[0].score >= top - t.list_collect_margin and x[0].lex > 0),
+                  key=lambda c: c[0].score,
                   reverse=True)[: t.max_list_items]
     seen: set[str] = set()
     picks = []

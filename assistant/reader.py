@@ -117,7 +117,7 @@ DATE = re.compile(
     re.I,
 )
 _NUMBER_WORDS = "|".join(sorted(lang_words("number_words"), key=len, reverse=True))
-_NUMBER = rf"(?<![\w.,])\d+(?:[.,\u202f\u00a0 ]\d{{3}})*(?:[.,]\d+)?(?:\s?%|(?![\w]))|\b(?:{_NUMBER_WORDS})\b"
+_NUMBER = rf"(?<![\w.,(])\d+(?:[.,\u202f\u00a0 ]\d{{3}})*(?:[.,]\d+)?(?:\s?%|(?![\w]))|\b(?:{_NUMBER_WORDS})\b"
 _QUALIFIER = alternation("count_qualifiers")
 COUNT = re.compile(rf"(?:\b(?:{_QUALIFIER})\s+)?(?:{_NUMBER})(?:\s+(?:{_NUMBER_WORDS})\b)?", re.I)
 DURATION = re.compile(rf"(?:\b(?:{_QUALIFIER})\s+)?(?:{_NUMBER})\s+(?:[\w-]+\s+)?(?:{alternation('time_units')})\b",

@@ -142,6 +142,7 @@ QA_SYSTEM_METRICS = ("hit@1", "hit@5", "mrr@10", "doc_hit@1")
 QA_ROWS = [
     ("answer_contains_gold", "answer contains the gold answer (answerable)"),
     ("f1", "SQuAD token F1 of the answer (answerable)"),
+    ("span_f1", "SQuAD token F1 of the marked answer span (answerable)"),
     ("cites_gold_document", "answer cites the gold document (answered, answerable)"),
     ("false_refusal_rate", "false refusals (answerable refused)"),
     ("refusal_accuracy", "refusals of unanswerable questions"),
