@@ -19,6 +19,7 @@ from assistant.compose import standalone_prefix
 from assistant.reader import answer_kind, bare_kind, find_span, offline_request
 from assistant.results import Passage
 from assistant.steps.gate import typed_evidence
+from common.lang import get
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "corpus" / "unicancer-international.txt"
@@ -196,7 +197,7 @@ def test_compare_says_it_cannot_and_quotes_each_project_goal(bot):
 def test_summarise_is_an_offline_limit_not_a_refusal(bot):
     a = bot.ask("Summarise the page in three sentences.")
     assert not a.refused and a.refusal_rule is None and a.limit == "summarise"
-    assert a.notices and "cannot write a summary" in a.notices[0]
+    assert a.text.startswith(get("en").texts["limit_summarise"])
     assert "do not cover" not in a.text
     assert a.citations and a.flagged == 0  # the offered passages are cited; the notice is not a claim
     fr = bot.ask("Résume la page en trois phrases.")
