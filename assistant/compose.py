@@ -1,8 +1,8 @@
 """The extractive answer, composed from the reader's picks: which sentences are quoted, in what order, with
 which answer span and label, what subject they need to stand alone, and what the answer says about itself.
 
-* A typed question ("when", "how many", "who"...) quotes only sentences that hold a span of its type
-  (``assistant.reader``); an untyped one the best sentences, as before.
+* A question of a checkable type ("when", "how many", "how long") quotes only sentences that hold a span of
+  its type (``assistant.reader``); the other types ("where", "who", "why") rank such sentences higher.
 * A multi-part question gets the best sentence of each part; a part that asks only for a type ("Which
   organisations is Unicancer a member of, *and since when*?") collects every item of the other part that has
   a span of that type, across passages, in document order. A part the passages do not answer is named in a
@@ -97,14 +97,15 @@ def compose_answer(question: str, passages: list[Passage], scored: list[Scored],
 
     def rank(items: list[Scored], k: str | None) -> list[Scored]:
         usable = [x for x in items if x.sentence.kind != "intro" or listy] or items
-        if k and any(x.span for x in usable):  # a typed question: only sentences with an answer of its type
+        # a question of a checkable type (date, count, duration) quotes only sentences with an answer of that
+        # type; the looser types (place, name, reason) only rank them higher (``answer_type_bonus``)
+        if k in STRICT_KINDS and any(x.span for x in usable):
             usable = [x for x in usable if x.span]
         return sorted(usable, key=lambda x: (x.score + t.passage_rank_bonus / x.n), reverse=True)
 
-    typed = [(i, bare_kind(p)) for i, p in enumerate(parts) if i > 0]
-    typed = [(i, k) for i, k in typed if k]
+    typed = item_kinds(parts)
     if typed:  # "Which organisations ..., and since when?": every item with its year
-        return _collect(question, passages, scored, [k for _, k in typed], t, lang)
+        return _collect(question, passages, scored, typed, t, lang)
     ranked = rank(scored, kind)
     best = ranked[0]
     if len(parts) == 1 and best.sentence.group >= 0 and listy and kind not in STRICT_KINDS:
@@ -147,6 +148,16 @@ def compose_answer(question: str, passages: list[Passage], scored: list[Scored],
     lines = [_line(passages[x.n - 1], x) for x in chosen]
     tail = _partial(missing, lang) if missing and len(missing) < len(parts) else ""
     return Composed(" ".join(dict.fromkeys(lines)), chosen, tail=tail)
+
+
+def item_kinds(parts: list[str]) -> list[str]:
+    """The types asked for every item by the parts after the first that ask nothing else ("and since when")."""
+    return [k for k in (bare_kind(p) for p in parts[1:]) if k]
+
+
+def collects_items(question: str) -> bool:
+    """Whether the answer collects every item of a type across passages (see ``compose_answer``)."""
+    return bool(item_kinds(sub_questions(question)))
 
 
 def _tokens(text: str) -> set[str]:

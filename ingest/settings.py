@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     answer_complement_margin: float = Field(0.12, ge=0, le=1)  # ...this close, when they cover new words
     list_collect_margin: float = Field(0.3, ge=0, le=1)  # "which X, and since when?": items this close to the best
     max_list_items: int = Field(8, ge=1, le=50)  # items such a list collects at most
-    list_top_k: int = Field(8, ge=1, le=100)  # passages retrieved for a list or multi-part question (default k)
+    list_top_k: int = Field(8, ge=1, le=100)  # passages for "which X, and since when?" (asked with the default k)
 
     # ui
     host: str = "127.0.0.1"

@@ -123,14 +123,18 @@ def test_a_sentence_with_a_pronoun_gets_its_section_subject():
 
 
 def test_typed_evidence_refuses_only_when_no_sentence_has_the_type():
-    def scored(*texts: str) -> list[Scored]:
-        return [Scored(1, _sentence(t), 0.5, 0.5, 0.5, 0.5) for t in texts]
+    def scored(question: str, *texts: str) -> list[Scored]:  # as score_sentences leaves them: with their spans
+        return [Scored(1, _sentence(t), 0.5, 0.5, 0.5, 0.5, find_span(t, answer_kind(question), question))
+                for t in texts]
 
-    undated = scored("HOPE is a non-profit association.", "Its head office is located in Brussels.")
-    assert typed_evidence("When did HOPE open its head office?", undated) == {
-        "When did HOPE open its head office? (date)": False}
-    dated = scored("HOPE opened its office in 1996.")
-    assert list(typed_evidence("When did HOPE open its head office?", dated).values()) == [True]
+    q = "When did HOPE open its head office?"
+    undated = scored(q, "HOPE is a non-profit association.", "Its head office is located in Brussels.")
+    assert typed_evidence(q, undated) == {"When did HOPE open its head office? (date)": False}
+    assert list(typed_evidence(q, scored(q, "HOPE opened its office in 1996.")).values()) == [True]
+    # a multi-part question is refused this way only when no part has its type
+    q = "When did HOPE open its office, and how many members does it have?"
+    two = typed_evidence(q, scored(q, "Today it includes 35 organisations."))
+    assert list(two.values()) == [False, True]
     # a question part without a checkable type: nothing is ruled out this way
     assert typed_evidence("Where is HOPE's head office, and since when?", undated) == {}
     assert typed_evidence("What is HOPE?", undated) == {}
@@ -244,3 +248,25 @@ def test_cli_ask_json_gives_each_citation_its_span_and_label(settings):
     assert gate["answer_types"] and gate["rule"] is None
     verify = next(t for t in data["trace"] if t["name"] == "verify")["decided"]
     assert {"label": "answers", "kind": "date", "span": "2015"}.items() <= verify["labels"][0].items()
+
+
+def test_the_chat_shows_the_span_in_bold_and_the_badge_by_its_label():
+    from ui.render import answer_markdown, sources_html
+
+    sentence = "Its head office is located in Brussels."
+    passage = f"HOPE\n\nHOPE is an association. {sentence}"
+    s0 = passage.index(sentence)
+    claim = {"text": f"HOPE: {sentence}", "supported": True, "label": "answers", "answer_start": 36,
+             "answer_end": 44}
+    cites = [{"n": 1, "source": "a.txt", "section": "HOPE", "title": "a", "text": passage, "sentence": sentence,
+              "sentence_start": s0, "sentence_end": s0 + len(sentence), "supported": True, "label": "answers",
+              "answer_start": passage.index("Brussels"), "answer_end": passage.index("Brussels") + 8},
+             {"n": 2, "source": "b.txt", "section": "", "title": "b", "text": "Other text.", "sentence": "Other text.",
+              "sentence_start": 0, "sentence_end": 11, "supported": True, "label": "context"}]
+    answer = {"text": f"HOPE: {sentence} [1] Other text. [2]", "refused": False, "claims": [claim],
+              "citations": cites, "passages": []}
+    assert "located in **Brussels**." in answer_markdown(answer)
+    html_ = sources_html(answer)
+    assert '<strong class="uca-answer">Brussels</strong>' in html_
+    assert "answers the question</span>" in html_ and ">context</span>" in html_
+    assert "supports the answer" not in html_

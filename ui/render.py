@@ -29,6 +29,8 @@ SEARCHING = "_Searching the documents…_"
 REFUSAL_TITLE = "Not in the documents"
 PLANTED_BADGE = "instructions in the document, ignored"
 PLANTED_TITLE = "Gives instructions to the assistant or the reader: not followed, not an answer"
+# the badge of a supported citation by its label (assistant.labels): the sentence answers, or is context
+BADGE_LABELS = {"answers": "answers the question", "context": "context", "": "supports the answer"}
 FLAG_LABELS = {"unsupported": "unsupported", "uncited": "no source", "invalid marker removed": "bad citation"}
 
 
@@ -112,13 +114,14 @@ def answer_markdown(answer: dict[str, Any]) -> str:
         end += _MARKERS_AFTER.match(text, end).end() - end
         spans.append((pos, end, str(claim.get("reason") or "unsupported")))
     spans.sort()
+    bold = _answer_spans(text, answer.get("claims", []))
     parts, cursor = [], 0
     for a, b, reason in spans:
-        parts.append(escape_markdown(text[cursor:a]))
+        parts.append(_with_bold(text, cursor, a, bold))
         label = FLAG_LABELS.get(reason, "unsupported")
         parts.append(f"{escape_markdown(text[a:b])} **⚠ {label}**")
         cursor = b
-    parts.append(escape_markdown(text[cursor:]))
+    parts.append(_with_bold(text, cursor, len(text), bold))
     out = "".join(parts)
     for note in answer.get("notes") or []:  # e.g. a cited passage holds planted instructions
         out += f"\n\n> ⚠ {escape_markdown(str(note))}"
@@ -126,6 +129,31 @@ def answer_markdown(answer: dict[str, Any]) -> str:
         items = "\n".join(f"> - {escape_markdown(str(c.get('text', '')))}" for c in leftover)
         out += f"\n\n> **⚠ Not supported by the cited passages:**\n{items}"
     return out
+
+
+def _answer_spans(text: str, claims: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """Where the answer spans of the claims labelled ``answers`` are in the answer text (shown in bold)."""
+    out: list[tuple[int, int]] = []
+    cursor = 0
+    for claim in claims:
+        ctext, a, b = str(claim.get("text") or ""), claim.get("answer_start"), claim.get("answer_end")
+        pos = text.find(ctext, cursor) if ctext else -1
+        if pos < 0:
+            continue
+        cursor = pos + len(ctext)
+        if claim.get("label") == "answers" and isinstance(a, int) and isinstance(b, int) and 0 <= a < b <= len(ctext):
+            out.append((pos + a, pos + b))
+    return out
+
+
+def _with_bold(text: str, lo: int, hi: int, bold: list[tuple[int, int]]) -> str:
+    """``text[lo:hi]`` escaped, the answer spans inside it in bold."""
+    out, cursor = [], lo
+    for a, b in bold:
+        if a >= cursor and b <= hi:
+            out.append(escape_markdown(text[cursor:a]) + f"**{escape_markdown(text[a:b])}**")
+            cursor = b
+    return "".join(out) + escape_markdown(text[cursor:hi])
 
 
 def _highlighted_passage(c: dict[str, Any]) -> str:
@@ -146,10 +174,20 @@ def _highlighted_passage(c: dict[str, Any]) -> str:
     if hi < len(text):
         space = text.rfind(" ", end, hi)
         hi = space if space > end else hi
-    spans = [(start, end, "<mark class=\"uca-support\">", "</mark>")]
+    spans = _support_spans(start, end, c.get("answer_start"), c.get("answer_end"))
     spans += [(a, b, f"<del class=\"uca-planted\" title=\"{PLANTED_TITLE}\">", "</del>")
               for a, b in (tuple(x) for x in c.get("instructions") or []) if b <= start or a >= end]
     return ("… " if lo > 0 else "") + _marked(text, lo, hi, spans) + (" …" if hi < len(text) else "")
+
+
+def _support_spans(start: int, end: int, a: Any, b: Any) -> list[tuple[int, int, str, str]]:
+    """The supporting sentence highlighted, with its answer span (when inside it) in bold."""
+    mark, close = "<mark class=\"uca-support\">", "</mark>"
+    if not (isinstance(a, int) and isinstance(b, int) and start <= a < b <= end):
+        return [(start, end, mark, close)]
+    out = [(start, a, mark, close)] if a > start else []
+    out.append((a, b, mark + "<strong class=\"uca-answer\">", "</strong>" + close))
+    return out + ([(b, end, mark, close)] if end > b else [])
 
 
 def _marked(text: str, lo: int, hi: int, spans: list[tuple[int, int, str, str]]) -> str:
@@ -212,7 +250,8 @@ def sources_html(answer: dict[str, Any] | None) -> str:
     cards = []
     for c in answer.get("citations") or []:
         ok = bool(c.get("supported", True))
-        badge = ("<span class=\"uca-badge uca-ok\">supports the answer</span>" if ok
+        label = BADGE_LABELS.get(str(c.get("label") or ""), BADGE_LABELS[""])
+        badge = (f"<span class=\"uca-badge uca-ok uca-{c.get('label') or 'support'}\">{label}</span>" if ok
                  else "<span class=\"uca-badge uca-warn\">⚠ weak support</span>")
         if c.get("instructions"):
             badge += f"<span class=\"uca-badge uca-warn uca-planted-badge\">⚠ {PLANTED_BADGE}</span>"

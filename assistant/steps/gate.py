@@ -118,11 +118,15 @@ def typed_evidence(question: str, scored: list[Scored]) -> dict[str, bool]:
     sentence holds a span of that type: ``{"part (kind)": found}``; {} when some part has no checkable type
     (its answer cannot be ruled out this way)."""
     out: dict[str, bool] = {}
-    for i, part in enumerate(sub_questions(question)):
+    parts = sub_questions(question)
+    for i, part in enumerate(parts):
         kind = (bare_kind(part) if i else None) or answer_kind(part)
         if kind not in STRICT_KINDS:
             return {}
-        out[f"{part} ({kind})"] = any(find_span(x.sentence.text, kind, part) for x in scored)
+        if len(parts) == 1:  # the scored sentences' spans are of this question's type already
+            out[f"{part} ({kind})"] = any(x.span for x in scored)
+        else:
+            out[f"{part} ({kind})"] = any(find_span(x.sentence.text, kind, part) for x in scored)
     return out
 
 
