@@ -180,7 +180,6 @@ class CitationChecker:
         text = MARKER.sub(fix, answer).strip()
         claims: list[Claim] = []
         best: dict[int, tuple[float, Sentence, bool]] = {}
-
         sent_cache: dict[int, list[Sentence]] = {}
         for a, b in split_claims(text):
             raw = text[a:b].strip()

@@ -1,8 +1,8 @@
 """The extractive answer, composed from the reader's picks: which sentences are quoted, in what order, with
 which answer span and label, what subject they need to stand alone, and what the answer says about itself.
 
-* A question of a checkable type ("when", "how many", "how long") quotes only sentences that hold a span of
-  its type (``assistant.reader``); the other types ("where", "who", "why") rank such sentences higher.
+* A question of a checkable type ("when", "how many") quotes only sentences that hold a span of its type
+  (``assistant.reader``); the other types ("how long", "where", "who", "why") rank such sentences higher.
 * A multi-part question gets the best sentence of each part; a part that asks only for a type ("Which
   organisations is Unicancer a member of, *and since when*?") collects every item of the other part that has
   a span of that type, across passages, in document order. A part the passages do not answer is named in a
@@ -97,8 +97,8 @@ def compose_answer(question: str, passages: list[Passage], scored: list[Scored],
 
     def rank(items: list[Scored], k: str | None) -> list[Scored]:
         usable = [x for x in items if x.sentence.kind != "intro" or listy] or items
-        # a question of a checkable type (date, count, duration) quotes only sentences with an answer of that
-        # type; the looser types (place, name, reason) only rank them higher (``answer_type_bonus``)
+        # a question of a checkable type (date, count) quotes only sentences with an answer of that type; the
+        # looser types (duration, place, name, reason) only rank them higher (``answer_type_bonus``)
         if k in STRICT_KINDS and any(x.span for x in usable):
             usable = [x for x in usable if x.span]
         return sorted(usable, key=lambda x: (x.score + t.passage_rank_bonus / x.n), reverse=True)

@@ -31,8 +31,8 @@ from common.lang import words as lang_words
 from common.text import fold
 
 # the types whose presence can be checked in a sentence: a question of one of them is refused when no
-# retrieved passage holds such a span (the others always find some clause)
-STRICT_KINDS = ("date", "count", "duration")
+# retrieved passage holds such a span (a duration may be written as dates, a place or a name in lower case)
+STRICT_KINDS = ("date", "count")
 
 
 @dataclass(frozen=True)
@@ -252,16 +252,20 @@ def _acronym(text: str, question: str) -> list[tuple[int, int]]:
 def novel_span(text: str, question: str) -> tuple[int, int] | None:
     """The run of the sentence's words that the question does not use, next to those it does: the likely
     answer of an untyped question ("What kind of association is HOPE?" -> "non-profit and non-governmental
-    international association ..."). None when the sentence shares no word with the question."""
-    keys = question_keys(question)
+    international association"). None when the sentence shares no word with the question.
+
+    The run chosen follows a question word (declarative sentences give the answer after the subject or the
+    verb) and is the nearest to the question's focus word (``focus_key``); it ends at the first comma, colon,
+    semicolon or bracket, and after ``MAX_SPAN_WORDS`` words."""
+    keys, focus = question_keys(question), focus_key(question)
     toks = list(_WORD.finditer(text))
     content = [_content(t.group(0)) for t in toks]
     used = [c and _key(t.group(0)) in keys for c, t in zip(content, toks, strict=True)]
     if not any(used):
         return None
-    # runs of words the question does not use, stop words trimmed; the first run that follows a question word
-    # (its previous content word is one) wins: declarative sentences give the answer after the subject/verb
-    runs: list[tuple[int, int, int, int]] = []  # (not after a used word, first token, last token + 1)
+    anchors = [i for i, t in enumerate(toks) if used[i] and _key(t.group(0)) == focus] or \
+        [i for i in range(len(toks)) if used[i]]
+    runs: list[tuple[bool, int, int, int]] = []  # (not after a used word, distance to the focus, first, end)
     i = 0
     while i < len(toks):
         if used[i]:
@@ -277,16 +281,17 @@ def novel_span(text: str, question: str) -> tuple[int, int] | None:
             hi -= 1
         if hi > lo:
             prev = next((k for k in range(lo - 1, -1, -1) if content[k]), None)
-            runs.append((0 if prev is not None and used[prev] else 1, lo, lo, hi))
+            dist = min(min(abs(lo - a), abs(hi - 1 - a)) for a in anchors)
+            runs.append((not (prev is not None and used[prev]), dist, lo, hi))
         i = j
     if not runs:
         return None
     _, _, lo, hi = min(runs)
     hi = min(hi, lo + MAX_SPAN_WORDS)
     a, b = toks[lo].start(), toks[hi - 1].end()
-    cut = re.search(r"[,;:(]", text[a:b])
-    if cut and len(text[a : a + cut.start()].split()) >= 2 and hi - lo >= MAX_SPAN_WORDS:
-        b = a + cut.start()
+    cut = re.search(r"[,;:()]", text[a:b])
+    if cut and cut.start() > 0:
+        b = a + len(text[a : a + cut.start()].rstrip())
     return a, b
 
 

@@ -7,7 +7,7 @@ Rules, in order:
   * ``no_count_evidence``: a counting question ("How many employees...") whose counted noun has no number
     near it in any passage (``assistant.answering.quantity_evidence``);
   * ``no_typed_answer``: a question whose answer has a checkable type (a date for "when", a count for "how
-    many", a duration for "how long": ``assistant.reader.STRICT_KINDS``) and no retrieved sentence holds a span
+    many": ``assistant.reader.STRICT_KINDS``) and no retrieved sentence holds a span
     of that type (for a multi-part question: no part has one);
   * ``low_confidence``: ``weight * best sentence similarity + (1 - weight) * soft coverage`` of the question's
     content words is below the calibrated threshold (``assistant/calibration.json``).
