@@ -56,15 +56,17 @@ class Composed:
 
 def standalone_prefix(p: Passage, s: Sentence) -> str:
     """``"Subject: "`` when the sentence needs its section's subject to stand alone, else ``""``: it uses a
-    pronoun ("It", "its", "Il") and never names the subject ("Its head office..." under "HOPE, ...";
-    "Unicancer is a member since its creation in 2018" under "French Healthcare")."""
+    pronoun ("It", "its", "Il") and never names the subject, nor the subject's last name ("Its head office..."
+    under "HOPE, ..."; "Unicancer is a member since its creation in 2018" under "French Healthcare"; not "Kirilenko
+    commence le tennis avec son père" under "Maria Kirilenko")."""
     if s.kind == "bullet":
         return ""
     subject = heading_subject(p)
     words = [fold(w) for w in _WORD.findall(s.text)]
     if not subject or not words or fold(subject) in fold(s.text):
         return ""
-    if lang_words("anaphora") & set(words):
+    head = [fold(w) for w in _WORD.findall(subject) if w[:1].isupper()][-1:]  # "Kirilenko", "Healthcare"
+    if lang_words("anaphora") & set(words) and not set(head) & set(words):
         return f"{subject}: "
     return ""
 

@@ -270,3 +270,9 @@ def test_the_chat_shows_the_span_in_bold_and_the_badge_by_its_label():
     assert '<strong class="uca-answer">Brussels</strong>' in html_
     assert "answers the question</span>" in html_ and ">context</span>" in html_
     assert "supports the answer" not in html_
+
+
+def test_a_sentence_naming_its_subject_by_its_last_name_stands_alone():
+    p = _passage("Maria Kirilenko", "")
+    assert standalone_prefix(p, _sentence("Kirilenko commence le tennis à 7 ans avec son père.")) == ""
+    assert standalone_prefix(p, _sentence("Elle commence le tennis à 7 ans.")) == "Maria Kirilenko: "
