@@ -10,7 +10,8 @@ GATED = ("hit@5", "mrr@10", "must_include_accuracy", "refusal_accuracy", "false_
 LOWER_IS_BETTER = frozenset({"false_refusal_rate"})
 TOLERANCE = 0.02
 RECORDED = ("hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "recall@5", "must_include_accuracy", "refusal_accuracy",
-            "false_refusal_rate", "citation_precision", "flagged_claim_rate", "decision_accuracy", "n_questions")
+            "false_refusal_rate", "citation_precision", "flagged_claim_rate", "decision_accuracy", "answer_relevance",
+            "cited_sentence_relevance", "n_questions")
 
 
 def make_baseline(results: dict, tolerance: float = TOLERANCE) -> dict:
