@@ -276,3 +276,15 @@ def test_a_sentence_naming_its_subject_by_its_last_name_stands_alone():
     p = _passage("Maria Kirilenko", "")
     assert standalone_prefix(p, _sentence("Kirilenko commence le tennis à 7 ans avec son père.")) == ""
     assert standalone_prefix(p, _sentence("Elle commence le tennis à 7 ans.")) == "Maria Kirilenko: "
+
+
+@pytest.mark.slow
+def test_a_multi_part_question_says_which_part_the_documents_do_not_answer(bot):
+    a = bot.ask("Where is HOPE's head office, and how many employees does it have?")
+    assert not a.refused and "Brussels" in a.text
+    assert a.text.rstrip().endswith(get("en").texts["partial"].format(parts="how many employees does it have"))
+    assert a.flagged == 0  # the notice is not a claim
+    a = bot.ask("When did Unicancer join the IHF, and when did it join the UICC?")
+    assert "2012" in a.text and "2015" in a.text and "only part" not in a.text
+    # every part unanswerable: still refused
+    assert bot.ask("How many employees does Unicancer have?").refusal_rule == "no_count_evidence"

@@ -5,7 +5,8 @@ Rules, in order:
   * ``unknown_name``: the question names something (an acronym, a capitalised name) that no indexed chunk
     contains, not even in part (``assistant.signals.unknown_names``);
   * ``no_count_evidence``: a counting question ("How many employees...") whose counted noun has no number
-    near it in any passage (``assistant.answering.quantity_evidence``);
+    near it in any passage (``assistant.answering.quantity_evidence``); a multi-part question only when every
+    part counts (otherwise the answer gives the other parts and says what it could not answer);
   * ``no_typed_answer``: a question whose answer has a checkable type (a date for "when", a count for "how
     many": ``assistant.reader.STRICT_KINDS``) and no retrieved sentence holds a span
     of that type (for a multi-part question: no part has one);
@@ -24,6 +25,7 @@ from assistant.answering import (
     Scored,
     answerability,
     quantity_evidence,
+    quantity_head,
     score_sentences,
     soft_coverage,
     sub_questions,
@@ -100,8 +102,8 @@ class Gate(Step):
         elif limit:
             ctx.extras["limit"] = limit
             decided.update({"limit": limit, "limit_rule": "offline_limit"})
-        elif counted is False:
-            rule = "no_count_evidence"
+        elif counted is False and all(quantity_head(p, ctx.language == "fr") for p in sub_questions(query)):
+            rule = "no_count_evidence"  # (a part that counts nothing may still be answered: a partial answer)
         elif typed and not any(typed.values()):
             rule = "no_typed_answer"
         elif ctx.confidence < threshold:
