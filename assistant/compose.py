@@ -119,11 +119,12 @@ def compose_answer(question: str, passages: list[Passage], scored: list[Scored],
             k = answer_kind(part)
             found = scorer(part)
             top = rank(found, k)
-            if not top or (k and not top[0].span) or top[0].lex <= 0:
+            # a part is unanswered when its best sentence shares no word with it, or lacks its checkable type
+            if not top or (k in STRICT_KINDS and not top[0].span) or top[0].lex <= 0:
                 missing.append(part)
                 continue
             if all(top[0].sentence.text != c.sentence.text for c in chosen):
-                chosen.append(Pick(top[0].n, top[0].sentence, top[0].span or _untyped(top[0], question), ANSWERS))
+                chosen.append(Pick(top[0].n, top[0].sentence, top[0].span or _untyped(top[0], part), ANSWERS))
     qtoks = _tokens(question)
     covered = set().union(*(_tokens(c.sentence.text) & qtoks for c in chosen))
     seen_text = {c.sentence.text for c in chosen}
