@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.citations import Sentence, passage_sentences
+from assistant.reader import Span, answer_kind, find_span
 from assistant.results import Passage
 from common.lang import DEFAULT_LANGUAGE, alternation, get
 from common.lang import words as lang_words
@@ -45,6 +46,7 @@ class Scored:
     lex: float  # IDF-weighted share of the question's words found in the sentence
     coverage: float  # IDF-weighted share of the question's words found in the sentence's passage
     score: float  # ranking score of the sentence as an answer
+    span: Span | None = None  # the answer span of the question's type inside the sentence (typed questions)
 
 
 def _weighted_share(qtoks: set[str], found: set[str], idf: Callable[[str], float]) -> float:
@@ -87,14 +89,15 @@ def score_sentences(question: str, passages: list[Passage], embed: Callable[[lis
             found[i] = v
     vecs = np.vstack(found)
     cos = vecs @ query_vec
-    want = expected_answer_type(question)
+    kind = answer_kind(question)
     out = []
     for (n, s), c in zip(cands, cos, strict=True):
         p = passages[n - 1]
         lex = _weighted_share(qtoks, set(tokenize(f"{p.section} {s.text}")), idf)
-        bonus = t.answer_type_bonus if want and want.search(s.text) else 0.0
+        span = find_span(s.text, kind, question) if kind else None
+        bonus = t.answer_type_bonus if span else 0.0
         score = t.sentence_cos_weight * float(c) + (1 - t.sentence_cos_weight) * lex + bonus
-        out.append(Scored(n, s, float(c), lex, coverage[n], score))
+        out.append(Scored(n, s, float(c), lex, coverage[n], score, span))
     return out
 
 
@@ -105,24 +108,6 @@ def _defaults() -> Settings:
 
 def _in_context(p: Passage, s: Sentence) -> str:
     return f"{p.section}: {s.text}" if p.section else s.text
-
-
-_YEAR_OR_DATE = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({alternation('month_names')})\b")
-_NUMBERISH = re.compile(rf"\b\d+\b|\b({alternation('count_answer_words')})\b", re.I)
-_PLACE = re.compile(rf"\b({alternation('place_words')})\b")
-_ANSWER_TYPES = [
-    (re.compile(rf"^\s*({alternation('date_questions')})\b", re.I), _YEAR_OR_DATE),
-    (re.compile(rf"\b({alternation('count_questions')})\b", re.I), _NUMBERISH),
-    (re.compile(rf"^\s*({alternation('place_questions')})\b", re.I), _PLACE),
-]
-
-
-def expected_answer_type(question: str) -> re.Pattern | None:
-    """A pattern the answer sentence likely matches (a date for "when", a number for "how many"...)."""
-    for q, pattern in _ANSWER_TYPES:
-        if q.search(question):
-            return pattern
-    return None
 
 
 _SUBQ = re.compile(rf",?\s+(?:{alternation('and_words')})\s+(?=(?:{alternation('subquestion_words')})\b)", re.I)
@@ -219,82 +204,7 @@ def answerability(scored: list[Scored], coverage: float, weight: float = 0.5) ->
     return weight * best + (1 - weight) * coverage
 
 
-def extractive_answer(question: str, passages: list[Passage], scored: list[Scored], max_sentences: int,
-                      scorer: Callable[[str], list[Scored]] | None = None, tuning: Settings | None = None) -> str:
-    """Sentences that best answer the question, each with its [n]; a list kept together with its intro.
-
-    A multi-part question gets the best sentence of each part (``scorer`` scores a sub-question).
-    ``tuning``: the settings' margins for adding sentences.
-    """
-    t = tuning or _defaults()
-    if not scored:
-        return ""
-    listy = is_list_question(question)
-
-    def rank(items: list[Scored]) -> list[Scored]:
-        usable = [x for x in items if x.sentence.kind != "intro" or listy]
-        return sorted(usable or items, key=lambda x: (x.score + t.passage_rank_bonus / x.n), reverse=True)
-
-    ranked = rank(scored)
-    best = ranked[0]
-    parts = sub_questions(question)
-    if len(parts) == 1 and best.sentence.group >= 0 and listy:
-        block = _render_list(best.n, passages[best.n - 1], best.sentence.group)
-        # an enumeration inside a sentence ("...are numerous: industry, AI companies, ...") may be the
-        # answer rather than the bullet list: keep it too when it scores as well
-        prose = [x for x in ranked if x.sentence.group < 0 and x.sentence.text.count(",") >= 2
-                 and x.score >= best.score - t.answer_close_margin]
-        if prose:
-            return cite_each_sentence(prose[0].sentence.text.strip(), prose[0].n) + "\n\n" + block
-        return block
-    chosen: list[Scored] = [best]
-    if len(parts) > 1 and scorer is not None:
-        for part in parts:
-            top = rank(scorer(part))
-            if top and all(top[0].sentence.text != c.sentence.text for c in chosen):
-                chosen.append(top[0])
-    qtoks = set(tokenize(question))
-    covered = set().union(*(set(tokenize(c.sentence.text)) & qtoks for c in chosen))
-    seen_text = {c.sentence.text for c in chosen}
-    for x in ranked[1:]:
-        if len(chosen) >= max_sentences:
-            break
-        if x.sentence.text in seen_text:
-            continue
-        new_cover = (set(tokenize(x.sentence.text)) & qtoks) - covered
-        close = x.score >= best.score - t.answer_close_margin
-        complements = bool(new_cover) and x.score >= best.score - t.answer_complement_margin and x.lex > 0
-        if close or complements:
-            chosen.append(x)
-            covered |= new_cover
-            seen_text.add(x.sentence.text)
-    # readable order: passages in the order of their best sentence, sentences in document order
-    first_pos: dict[int, int] = {}
-    for i, x in enumerate(chosen):
-        first_pos.setdefault(x.n, i)
-    chosen.sort(key=lambda x: (first_pos[x.n], x.sentence.start))
-    lines = []
-    for x in chosen:
-        text = x.sentence.text.strip()
-        if x.sentence.kind == "bullet":
-            text = text[:1].upper() + text[1:]
-        lines.append(cite_each_sentence(text, x.n))
-    return " ".join(dict.fromkeys(lines))
-
-
 def cite_each_sentence(text: str, n: int) -> str:
     """``text`` with the marker [n] after each of its sentences (a bullet item may hold several)."""
     spans = split_sentences(text, 0, len(text)) or [(0, len(text))]
     return " ".join(f"{text[a:b]} [{n}]" for a, b in spans)
-
-
-def _render_list(n: int, passage: Passage, group: int) -> str:
-    items = [s for s in passage_sentences(passage.text) if s.group == group]
-    out = []
-    for s in items:
-        if s.kind == "intro":
-            if not s.text.rstrip().endswith("?"):  # a question used as a list title is not a claim
-                out.append(f"{s.text.strip()} [{n}]\n")
-        else:
-            out.append(f"- {cite_each_sentence(s.text.strip(), n)}")
-    return "\n".join(out)

@@ -61,6 +61,24 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
     return [(s.start, s.end) for s in passage_sentences(text) if s.kind == "instruction"]
 
 
+_HEADING_CUT = re.compile(r",\s|:\s|\s[–—-]\s")
+
+
+def heading_subject(passage: Passage) -> str:
+    """What a passage's section is about, in short: its last heading up to a comma or colon ("HOPE, European
+    Hospital and Healthcare Federation" -> "HOPE"); the title when there is no section."""
+    head = re.split(r"\s+>\s+", passage.section or "")[-1].strip() or (passage.title or "").strip()
+    return _HEADING_CUT.split(head, maxsplit=1)[0].strip()
+
+
+def without_subject(claim: str, passage: Passage) -> str:
+    """The claim without the "Subject: " an answer put before a quoted sentence (``heading_subject``)."""
+    head = heading_subject(passage)
+    if head and claim.startswith(head + ": "):
+        return claim[len(head) + 2 :]
+    return claim
+
+
 def salient_terms(text: str) -> set[str]:
     """Numbers and names of a claim, lower-cased and accent-free (what must be found in the source)."""
     terms = {m.group(0).replace(",", ".").rstrip(".") for m in _NUMBER.finditer(text)}
@@ -125,9 +143,9 @@ class CitationChecker:
         ctoks = set(tokenize(claim_plain))
         haystack = _fold(passage.title + "\n" + passage.section + "\n" + " ".join(s.text for s in sentences))
         grounded = all(_present(_fold(t), haystack) for t in salient_terms(claim_plain))
-        # a claim that is one of the passage's sentences word for word (extractive answers) is supported by
-        # it: no embedding needed
-        flat = " ".join(claim_plain.split())
+        # a claim that is one of the passage's sentences word for word (extractive answers, maybe with the
+        # section's subject before it) is supported by it: no embedding needed
+        flat = " ".join(without_subject(claim_plain, passage).split())
         for s in sentences:
             if " ".join(s.text.split()) == flat:
                 lex = len(ctoks & set(tokenize(s.text))) / len(ctoks) if ctoks else 0.0
@@ -176,6 +194,7 @@ class CitationChecker:
                 continue
             claim_vec = None  # embedded on first need (cached by the embed callable)
             supported_any, top = False, 0.0
+            mine: tuple[tuple[bool, float], int, Sentence] | None = None
             for n in nums:
                 p = passages[n - 1]
                 sents = sent_cache.setdefault(n, passage_sentences(p.text))
@@ -186,8 +205,13 @@ class CitationChecker:
                 top = max(top, score)
                 if sent is not None and (n not in best or (ok, score) > (best[n][2], best[n][0])):
                     best[n] = (score, sent, ok)
+                if sent is not None and (mine is None or (ok, score) > mine[0]):
+                    mine = ((ok, score), n, sent)
             reason = "" if supported_any else "unsupported"
-            claims.append(Claim(plain_body, nums, supported_any, reason, round(top, 4)))
+            claim = Claim(plain_body, nums, supported_any, reason, round(top, 4))
+            if mine is not None:
+                claim.source_n, claim.sentence_start, claim.sentence_end = mine[1], mine[2].start, mine[2].end
+            claims.append(claim)
         citations = []
         for n in sorted(best):
             score, sent, ok = best[n]

@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     for c in answer.citations:
         where = c.source + (f" > {c.section}" if c.section else "")
         mark = "" if c.supported else "  [unsupported]"
-        print(f"\n[{c.n}] {where}{mark}\n    \u201c{c.sentence}\u201d")
+        label = f"  ({c.label}" + (f": \u201c{c.answer}\u201d)" if c.answer else ")") if c.supported else ""
+        print(f"\n[{c.n}] {where}{mark}{label}\n    \u201c{c.sentence}\u201d")
     for note in answer.notes:
         print(f"\n\u26a0 {note}")
     flagged = [cl for cl in answer.claims if not cl.supported]

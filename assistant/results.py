@@ -46,6 +46,10 @@ class Citation:
     supported: bool
     page: int | None = None
     instructions: list[tuple[int, int]] = field(default_factory=list)  # as in the cited ``Passage``
+    label: str = "context"  # "answers": the sentence holds an answer span of the question's type; else "context"
+    answer_start: int = -1  # span of the answer inside ``text`` (-1: none)
+    answer_end: int = -1
+    answer: str = ""  # text[answer_start:answer_end]
 
 
 @dataclass
@@ -57,6 +61,13 @@ class Claim:
     supported: bool
     reason: str = ""  # why it is flagged: "uncited", "unsupported", "invalid marker removed"
     support: float = 0.0
+    source_n: int = 0  # the cited passage whose sentence supports the claim best (0: none)
+    sentence_start: int = -1  # that sentence's span inside the passage text
+    sentence_end: int = -1
+    label: str = ""  # "answers" or "context" (see Citation.label); "" for an unsupported or uncited claim
+    answer_start: int = -1  # the answer span inside the claim ``text`` (-1: none), for bold in the chat
+    answer_end: int = -1
+    answer_kind: str = ""  # the span's answer type: date, count, place, name... or "sentence" (untyped)
 
 
 @dataclass
@@ -90,6 +101,7 @@ class Answer:
     lexical_query: str = ""  # ...and BM25 (the query expanded with glossary keywords)
     lang: str = ""  # the question's language
     refusal_rule: str | None = None  # the rule that refused (see assistant.steps.gate), None when answered
+    limit: str | None = None  # an offline request the answer mode cannot do (summarise, compare...): see gate
     trace: list[TraceStep] = field(default_factory=list)  # every step that ran, in order
     notes: list[str] = field(default_factory=list)  # warnings for the reader, in the question's language
 

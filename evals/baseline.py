@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 BASELINE_FILE = Path(__file__).resolve().parent / "baseline.json"
-GATED = ("hit@5", "mrr@10", "must_include_accuracy", "refusal_accuracy", "false_refusal_rate")
+GATED = ("hit@5", "mrr@10", "must_include_accuracy", "refusal_accuracy", "false_refusal_rate", "answer_relevance")
 LOWER_IS_BETTER = frozenset({"false_refusal_rate"})
 TOLERANCE = 0.02
 RECORDED = ("hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "recall@5", "must_include_accuracy", "refusal_accuracy",
-            "false_refusal_rate", "citation_precision", "flagged_claim_rate", "decision_accuracy", "n_questions")
+            "false_refusal_rate", "citation_precision", "flagged_claim_rate", "decision_accuracy", "answer_relevance",
+            "cited_sentence_relevance", "n_questions")
 
 
 def make_baseline(results: dict, tolerance: float = TOLERANCE) -> dict:
@@ -45,7 +46,7 @@ def compare(results: dict, baseline: dict) -> list[str]:
 
 # -- the public QA samples (``uca eval --squad/--pubmedqa ... --check-baseline``), one entry per dataset name
 PUBLIC_BASELINE_FILE = Path(__file__).resolve().parent / "baseline_public.json"
-PUBLIC_GATED = ("hit@1", "hit@5", "mrr@10", "doc_hit@1", "answer_contains_gold", "f1", "cites_gold_document",
+PUBLIC_GATED = ("hit@1", "hit@5", "mrr@10", "doc_hit@1", "answer_contains_gold", "f1", "span_f1", "cites_gold_document",
                 "false_refusal_rate", "refusal_accuracy")
 PUBLIC_RUN_KEYS = ("sample", "seed", "holdout_frac", "k", "mode")  # what makes two runs comparable
 

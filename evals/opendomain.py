@@ -244,14 +244,26 @@ def ask_all(bot, ds: QADataset, selection: Selection, langs: dict[str, str], k: 
                                   item, chunks[cid].source, chunks[cid].start, chunks[cid].end, ds.span_relevance)}
                              for cid in ids] for s, ids in runs.items()},
         }
+        span = "" if refused else marked_span(answer)
+        rec["span"] = span
         if answerable:
             rec["f1"] = 0.0 if refused else round(best_f1(text, item.answers, answer_lang), 4)
+            rec["span_f1"] = 0.0 if refused else round(best_f1(span, item.answers, answer_lang), 4)
             rec["contains_gold"] = (not refused and contains_gold(text, item.answers)) if ds.short_answers else None
             rec["cites_gold"] = None if refused else item.article in cited
         records.append(rec)
         if progress:
             progress(n, len(selection.items))
     return records
+
+
+def marked_span(answer) -> str:
+    """The answer's prediction in the SQuAD sense: the span marked in its first claim labelled ``answers``
+    (``assistant.labels``), "" when none is marked."""
+    for c in answer.claims:
+        if c.label == "answers" and c.answer_start >= 0:
+            return c.text[c.answer_start : c.answer_end]
+    return ""
 
 
 def qrels_of(ds: QADataset, selection: Selection, chunks) -> dict[str, dict[str, int]]:
@@ -296,6 +308,7 @@ def summarize(records: list[dict], qrels: dict[str, dict[str, int]]) -> dict:
         **systems["ours"],
         "answer_contains_gold": _mean(r.get("contains_gold") for r in ans),
         "f1": _mean(r.get("f1") for r in ans),
+        "span_f1": _mean(r.get("span_f1") for r in ans),
         "cites_gold_document": _mean(r["cites_gold"] for r in answered),
         "n_answered": len(answered),
         "false_refusal_rate": _mean(r["refused"] for r in ans),

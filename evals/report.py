@@ -13,6 +13,8 @@ SUMMARY_ROWS = [
     ("recall@5", "Recall@5"), ("must_include_accuracy", "must_include accuracy (answerable)"),
     ("refusal_accuracy", "refusal accuracy (unanswerable)"), ("false_refusal_rate", "false-refusal rate (answerable)"),
     ("citation_precision", "citation precision"), ("flagged_claim_rate", "flagged (unsupported) claims"),
+    ("answer_relevance", "answer relevance (quoted sentences labelled answers that hold a gold span)"),
+    ("cited_sentence_relevance", "quoted sentences that hold a gold span (all labels)"),
     ("decision_accuracy", "answer/refuse decision accuracy"), ("latency_p50", "latency p50 (s)"),
     ("latency_p95", "latency p95 (s)"),
 ]
@@ -90,13 +92,15 @@ def markdown(results: dict, records: Sequence[dict], charts: dict[str, str]) -> 
         "| metric | value |", "|---|---|",
         *(f"| {label} | {_fmt(r.get(key))} |" for key, label in SUMMARY_ROWS),
         "", "## Per category", "",
-        "| category | n | Hit@5 | MRR@10 | nDCG@10 | must_include | refusal acc. | false refusal | citation prec. |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| category | n | Hit@5 | MRR@10 | nDCG@10 | must_include | refusal acc. | false refusal | citation prec. "
+        "| answer relevance |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for cat, m in r["per_category"].items():
         lines.append(f"| {cat} | {m['n_questions']} | {_fmt(m['hit@5'])} | {_fmt(m['mrr@10'])} | "
                      f"{_fmt(m['ndcg@10'])} | {_fmt(m['must_include_accuracy'])} | {_fmt(m['refusal_accuracy'])} | "
-                     f"{_fmt(m['false_refusal_rate'])} | {_fmt(m['citation_precision'])} |")
+                     f"{_fmt(m['false_refusal_rate'])} | {_fmt(m['citation_precision'])} | "
+                     f"{_fmt(m.get('answer_relevance'))} |")
     lines += ["", f"![metrics per category]({charts['categories']})", "",
               f"![latency histogram]({charts['latency']})", "", "## Failures", ""]
     for kind, ids in r["failures"].items():
@@ -138,6 +142,7 @@ QA_SYSTEM_METRICS = ("hit@1", "hit@5", "mrr@10", "doc_hit@1")
 QA_ROWS = [
     ("answer_contains_gold", "answer contains the gold answer (answerable)"),
     ("f1", "SQuAD token F1 of the answer (answerable)"),
+    ("span_f1", "SQuAD token F1 of the marked answer span (answerable)"),
     ("cites_gold_document", "answer cites the gold document (answered, answerable)"),
     ("false_refusal_rate", "false refusals (answerable refused)"),
     ("refusal_accuracy", "refusals of unanswerable questions"),

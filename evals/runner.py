@@ -29,7 +29,7 @@ from ingest.settings import Settings
 
 RETRIEVAL = ("hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "recall@5")
 ANSWER = ("must_include_accuracy", "refusal_accuracy", "false_refusal_rate", "citation_precision",
-          "flagged_claim_rate", "decision_accuracy")
+          "flagged_claim_rate", "decision_accuracy", "answer_relevance", "cited_sentence_relevance")
 DEPTH = 10  # ranking depth evaluated (MRR@10, nDCG@10)
 
 Progress = Callable[[int, int], None]
@@ -114,6 +114,7 @@ def ask_items(ctx: EvalContext, items: Sequence[EvalItem], k: int | None = None,
                 "sentence": c.sentence, "supported": c.supported,
                 "relevant": overlaps(c.source, c.start, c.end, ranges),
             } for c in answer.citations],
+            "cited_sentences": _cited_sentences(answer, ranges),
             "claims": len(answer.claims), "flagged": answer.flagged,
             "flagged_claims": [{"text": c.text, "reason": c.reason} for c in answer.claims if not c.supported],
             "must_include": list(item.must_include), "missing": missing,
@@ -126,6 +127,26 @@ def ask_items(ctx: EvalContext, items: Sequence[EvalItem], k: int | None = None,
             progress(i, len(items))
     _score_retrieval(ctx, records)
     return records
+
+
+def _cited_sentences(answer, ranges: list[GoldRange]) -> list[dict]:
+    """Each distinct sentence the answer quotes (a supported claim's best sentence): its label, its answer
+    span, and whether it holds (overlaps) a gold span."""
+    out, seen = [], set()
+    for c in answer.claims:
+        if not c.supported or c.source_n <= 0:
+            continue
+        p = answer.passages[c.source_n - 1]
+        key = (p.id, c.sentence_start)
+        if key in seen:
+            continue
+        seen.add(key)
+        a, b = p.start + c.sentence_start, p.start + c.sentence_end
+        out.append({"n": c.source_n, "label": c.label, "kind": c.answer_kind,
+                    "span": c.text[c.answer_start:c.answer_end] if c.answer_start >= 0 else "",
+                    "sentence": p.text[c.sentence_start:c.sentence_end].strip(),
+                    "gold": overlaps(p.source, a, b, ranges)})
+    return out
 
 
 def _score_retrieval(ctx: EvalContext, records: list[dict]) -> None:
@@ -147,6 +168,7 @@ def summarize(records: Sequence[dict]) -> dict:
     judged = {r["id"]: r["retrieval"] for r in answerable if r.get("retrieval")}
     out: dict = {m: (round(v, 4) if (v := mean_of(judged, m)) is not None else None) for m in RETRIEVAL}
     cited = [c for r in answerable if not r["refused"] for c in r["citations"]]
+    quoted = [c for r in answerable if not r["refused"] for c in r.get("cited_sentences", [])]
     answered = [r for r in records if not r["refused"]]
     claims = sum(r["claims"] for r in answered)
     latencies = [r["latency"] for r in records]
@@ -157,6 +179,9 @@ def summarize(records: Sequence[dict]) -> dict:
         "citation_precision": _mean([c["relevant"] for c in cited]),
         "flagged_claim_rate": round(sum(r["flagged"] for r in answered) / claims, 4) if claims else None,
         "decision_accuracy": _mean([r["decision_ok"] for r in records]),
+        # of the quoted sentences labelled "answers", the share that holds a gold span; and of all quoted ones
+        "answer_relevance": _mean([c["gold"] for c in quoted if c["label"] == "answers"]),
+        "cited_sentence_relevance": _mean([c["gold"] for c in quoted]),
         "latency_p50": round(float(np.percentile(latencies, 50)), 4) if latencies else None,
         "latency_p95": round(float(np.percentile(latencies, 95)), 4) if latencies else None,
         "n_questions": len(records), "n_answerable": len(answerable), "n_unanswerable": len(unanswerable),
@@ -174,6 +199,9 @@ def failures(records: Sequence[dict]) -> dict[str, list[str]]:
         "irrelevant_citation": [r["id"] for r in records if r["answerable"] and not r["refused"]
                                 and any(not c["relevant"] for c in r["citations"])],
         "flagged_claims": [r["id"] for r in records if r["flagged"]],
+        "answers_label_without_gold": [r["id"] for r in records if r["answerable"] and not r["refused"]
+                                       and any(c["label"] == "answers" and not c["gold"]
+                                               for c in r.get("cited_sentences", []))],
     }
 
 

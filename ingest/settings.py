@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     passage_rank_bonus: float = Field(0.02, ge=0, le=1)  # tie-break towards better-ranked passages (/ rank)
     answer_close_margin: float = Field(0.05, ge=0, le=1)  # sentences this close to the best are added
     answer_complement_margin: float = Field(0.12, ge=0, le=1)  # ...this close, when they cover new words
+    list_collect_margin: float = Field(0.3, ge=0, le=1)  # "which X, and since when?": items this close to the best
+    max_list_items: int = Field(8, ge=1, le=50)  # items such a list collects at most
+    list_top_k: int = Field(8, ge=1, le=100)  # passages for "which X, and since when?" (asked with the default k)
 
     # ui
     host: str = "127.0.0.1"

@@ -28,6 +28,8 @@ _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 _ABS_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/'\"<>]+/)+([^\s/'\"<>]*)")
 
 CONTEXT_CHARS = 400  # passage text shown on each side of the supporting sentence
+# the badge of a supported citation by its label (assistant.labels): the sentence answers, or is context
+BADGE_KEYS = {"answers": "badge_answers", "context": "badge_context"}
 FLAG_LABELS = {"unsupported": "flag_unsupported", "uncited": "flag_uncited", "invalid marker removed": "flag_invalid"}
 
 
@@ -111,13 +113,14 @@ def answer_markdown(answer: dict[str, Any], lang: str = "en") -> str:
         end += _MARKERS_AFTER.match(text, end).end() - end
         spans.append((pos, end, str(claim.get("reason") or "unsupported")))
     spans.sort()
+    bold = _answer_spans(text, answer.get("claims", []))
     parts, cursor = [], 0
     for a, b, reason in spans:
-        parts.append(escape_markdown(text[cursor:a]))
+        parts.append(_with_bold(text, cursor, a, bold))
         label = t(lang, FLAG_LABELS.get(reason, "flag_unsupported"))
         parts.append(f"{escape_markdown(text[a:b])} **⚠ {label}**")
         cursor = b
-    parts.append(escape_markdown(text[cursor:]))
+    parts.append(_with_bold(text, cursor, len(text), bold))
     out = "".join(parts)
     for note in answer.get("notes") or []:  # e.g. a cited passage holds planted instructions
         out += f"\n\n> ⚠ {escape_markdown(str(note))}"
@@ -125,6 +128,31 @@ def answer_markdown(answer: dict[str, Any], lang: str = "en") -> str:
         items = "\n".join(f"> - {escape_markdown(str(c.get('text', '')))}" for c in leftover)
         out += f"\n\n> **{t(lang, 'not_supported')}**\n{items}"
     return out
+
+
+def _answer_spans(text: str, claims: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """Where the answer spans of the claims labelled ``answers`` are in the answer text (shown in bold)."""
+    out: list[tuple[int, int]] = []
+    cursor = 0
+    for claim in claims:
+        ctext, a, b = str(claim.get("text") or ""), claim.get("answer_start"), claim.get("answer_end")
+        pos = text.find(ctext, cursor) if ctext else -1
+        if pos < 0:
+            continue
+        cursor = pos + len(ctext)
+        if claim.get("label") == "answers" and isinstance(a, int) and isinstance(b, int) and 0 <= a < b <= len(ctext):
+            out.append((pos + a, pos + b))
+    return out
+
+
+def _with_bold(text: str, lo: int, hi: int, bold: list[tuple[int, int]]) -> str:
+    """``text[lo:hi]`` escaped, the answer spans inside it in bold."""
+    out, cursor = [], lo
+    for a, b in bold:
+        if a >= cursor and b <= hi:
+            out.append(escape_markdown(text[cursor:a]) + f"**{escape_markdown(text[a:b])}**")
+            cursor = b
+    return "".join(out) + escape_markdown(text[cursor:hi])
 
 
 def _where(source: str, title: str, section: str, page: Any, lang: str = "en") -> str:
@@ -176,7 +204,9 @@ def sources_html(answer: dict[str, Any] | None, lang: str = "en", turn: int = 0)
     cards = []
     for c in answer.get("citations") or []:
         ok = bool(c.get("supported", True))
-        badge = (f"<span class=\"uca-badge uca-ok\">{html.escape(t(lang, 'supports'))}</span>" if ok
+        label = str(c.get("label") or "")
+        badge = (f"<span class=\"uca-badge uca-ok uca-{label or 'support'}\">"
+                 f"{html.escape(t(lang, BADGE_KEYS.get(label, 'supports')))}</span>" if ok
                  else f"<span class=\"uca-badge uca-warn\">{html.escape(t(lang, 'weak_support'))}</span>")
         if c.get("instructions"):
             badge += (f"<span class=\"uca-badge uca-warn uca-planted-badge\">⚠ {html.escape(t(lang, 'planted_badge'))}"

@@ -1,11 +1,15 @@
-"""The extractive answerer: the passages' best sentences quoted verbatim, each with its [n] (no LLM)."""
+"""The extractive answerer: the passages' answering sentences quoted verbatim, each with its [n] (no LLM).
+
+``assistant.compose`` chooses them (the reader's answer spans and labels); the picks and the notices are left
+on the context (``ctx.extras["picks"]``, ``["notices"]``) for the verify step, which labels the citations."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from assistant.answerers.base import Answerer, register_answerer
-from assistant.answering import extractive_answer, score_sentences
+from assistant.answering import score_sentences
+from assistant.compose import compose_answer, compose_limit
 from assistant.pipeline import Context
 
 
@@ -20,7 +24,15 @@ class Extractive(Answerer):
             return score_sentences(part, ctx.passages, bot.vectors, vec, idf, ctx.stored, tuning=s)
 
         query = ctx.answer_query or ctx.query
-        raw = extractive_answer(query, ctx.passages, ctx.scored, s.max_answer_sentences, scorer, tuning=s)
+        limit = ctx.extras.get("limit")
+        if limit:
+            composed = compose_limit(limit, query, ctx.passages, ctx.scored, s.max_answer_sentences, ctx.language)
+        else:
+            composed = compose_answer(query, ctx.passages, ctx.scored, s.max_answer_sentences, scorer, tuning=s,
+                                      lang=ctx.language)
+        ctx.extras["picks"] = composed.picks
+        ctx.extras["notices"] = (composed.lead, composed.tail)
+        raw = "\n\n".join(x for x in (composed.lead, composed.text, composed.tail) if x)
         yield from _chunks_of(raw, s.stream_words)
 
 

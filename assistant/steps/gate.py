@@ -5,15 +5,33 @@ Rules, in order:
   * ``unknown_name``: the question names something (an acronym, a capitalised name) that no indexed chunk
     contains, not even in part (``assistant.signals.unknown_names``);
   * ``no_count_evidence``: a counting question ("How many employees...") whose counted noun has no number
-    near it in any passage (``assistant.answering.quantity_evidence``);
+    near it in any passage (``assistant.answering.quantity_evidence``); a multi-part question only when every
+    part counts (otherwise the answer gives the other parts and says what it could not answer);
+  * ``no_typed_answer``: a question whose answer has a checkable type (a date for "when", a count for "how
+    many": ``assistant.reader.STRICT_KINDS``) and no retrieved sentence holds a span
+    of that type (for a multi-part question: no part has one);
   * ``low_confidence``: ``weight * best sentence similarity + (1 - weight) * soft coverage`` of the question's
     content words is below the calibrated threshold (``assistant/calibration.json``).
+
+A request the offline mode cannot do (summarise, compare, translate, write: ``assistant.reader.offline_request``)
+is not refused for its low confidence: it is traced as ``limit`` (rule ``offline_limit``) and the extractive
+answerer says what it cannot do and quotes the most relevant passages. ``no_passages`` and ``unknown_name``
+still apply to it.
 """
 
 from __future__ import annotations
 
-from assistant.answering import answerability, quantity_evidence, score_sentences, soft_coverage
+from assistant.answering import (
+    Scored,
+    answerability,
+    quantity_evidence,
+    quantity_head,
+    score_sentences,
+    soft_coverage,
+    sub_questions,
+)
 from assistant.pipeline import Context, Step, register_step
+from assistant.reader import STRICT_KINDS, answer_kind, bare_kind, find_span, offline_request
 from assistant.results import Answer, Passage
 from assistant.signals import dense_doc_margin, dense_margin, lexical_signals, logistic, name_prefixes, unknown_names
 from common.lang import DEFAULT_LANGUAGE, get
@@ -71,14 +89,23 @@ class Gate(Step):
             ctx.confidence = round(logistic(ctx.signals, model), 4)
             threshold = float(model["threshold"])
             decided["model"] = model.get("name", "logistic")
+        limit = None if ctx.uses_llm else offline_request(ctx.query)
+        typed = typed_evidence(query, ctx.scored)
+        if typed:
+            decided["answer_types"] = typed
         rule = None
         if not ctx.passages:
             rule = "no_passages"
         elif unknown:
             rule = "unknown_name"
             decided["unknown_names"] = unknown
-        elif counted is False:
-            rule = "no_count_evidence"
+        elif limit:
+            ctx.extras["limit"] = limit
+            decided.update({"limit": limit, "limit_rule": "offline_limit"})
+        elif counted is False and all(quantity_head(p, ctx.language == "fr") for p in sub_questions(query)):
+            rule = "no_count_evidence"  # (a part that counts nothing may still be answered: a partial answer)
+        elif typed and not any(typed.values()):
+            rule = "no_typed_answer"
         elif ctx.confidence < threshold:
             rule = "low_confidence"
         decided.update(ctx.signals)
@@ -86,6 +113,23 @@ class Gate(Step):
                         "refused": rule is not None, "rule": rule})
         if rule is not None:
             ctx.answer = refusal(ctx, rule)
+
+
+def typed_evidence(question: str, scored: list[Scored]) -> dict[str, bool]:
+    """For each part of the question whose answer type is checkable (``STRICT_KINDS``), whether some scored
+    sentence holds a span of that type: ``{"part (kind)": found}``; {} when some part has no checkable type
+    (its answer cannot be ruled out this way)."""
+    out: dict[str, bool] = {}
+    parts = sub_questions(question)
+    for i, part in enumerate(parts):
+        kind = (bare_kind(part) if i else None) or answer_kind(part)
+        if kind not in STRICT_KINDS:
+            return {}
+        if len(parts) == 1:  # the scored sentences' spans are of this question's type already
+            out[f"{part} ({kind})"] = any(x.span for x in scored)
+        else:
+            out[f"{part} ({kind})"] = any(find_span(x.sentence.text, kind, part) for x in scored)
+    return out
 
 
 def refusal(ctx: Context, rule: str) -> Answer:

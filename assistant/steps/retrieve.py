@@ -1,5 +1,7 @@
 """Step ``retrieve``: dense (Chroma) and BM25 lists fused, near-duplicates dropped (``assistant.retrieval``);
-then the query the answerer scores sentences with, chosen by the passages' languages."""
+then the query the answerer scores sentences with, chosen by the passages' languages. A question that collects
+items ("Which organisations ..., and since when?": ``assistant.compose.collects_items``) asked with the default
+k gets ``list_top_k`` passages: its items are often spread over sections."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from collections import Counter
 from dataclasses import replace
 
 from assistant.citations import instruction_spans
+from assistant.compose import collects_items
 from assistant.multilingual import answer_query
 from assistant.pipeline import Context, Step, register_step
 
@@ -15,6 +18,8 @@ from assistant.pipeline import Context, Step, register_step
 class Retrieve(Step):
     def run(self, ctx: Context, decided: dict) -> None:
         dense = ctx.dense_query or ctx.query
+        if ctx.k == self.bot.settings.top_k and collects_items(ctx.query):
+            ctx.k = max(ctx.k, self.bot.settings.list_top_k)  # its items may be spread over more passages
         ctx.passages = self.bot.retriever.retrieve(dense, k=ctx.k, source=ctx.source,
                                                    lexical_query=ctx.lexical_query or dense)
         # planted instructions: flagged wherever the passage is shown

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+OFFLINE_REQUEST_KINDS = ("summarise", "compare", "translate", "write")
+
 
 @dataclass(frozen=True)
 class Language:
@@ -39,16 +41,32 @@ class Language:
     count_questions: tuple[str, ...] = ()  # "how many" (anywhere)
     place_questions: tuple[str, ...] = ()  # "where" (at the start)
     quantity_questions: tuple[str, ...] = ()  # "how many" followed by the counted noun phrase (anywhere)
+    duration_questions: tuple[str, ...] = ()  # "how long" (at the start): the answer is a number of time units
+    who_questions: tuple[str, ...] = ()  # "who", "by whom", "under whose" (at the start): the answer is a name
+    reason_questions: tuple[str, ...] = ()  # "why" (at the start): the answer is a purpose or a cause
+    acronym_questions: tuple[str, ...] = ()  # "what does X stand for" (anywhere): the answer is the expansion
+    # requests the offline (extractive) mode cannot do: kind (summarise, compare, translate, write) -> regex
+    # fragments matched at the start of the question, after an optional ``polite_prefixes`` fragment
+    offline_requests: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    polite_prefixes: tuple[str, ...] = ()  # "please", "can you" (case-insensitive)
 
     # answers (regex fragments matched in passage sentences, case-sensitive unless said)
     month_names: tuple[str, ...] = ()
     count_answer_words: tuple[str, ...] = ()  # number words of a count answer (case-insensitive)
     place_words: tuple[str, ...] = ()  # "located", "head office", "in <Capitalised>"
+    place_prepositions: tuple[str, ...] = ()  # "in", "at": a place name follows (case-sensitive)
+    time_units: tuple[str, ...] = ()  # "years", "months": a duration is a number before one (case-insensitive)
+    century_words: tuple[str, ...] = ()  # "century", "siècle": "19th century" is a date (case-insensitive)
+    count_qualifiers: tuple[str, ...] = ()  # "more than", "nearly": part of a count answer (case-insensitive)
+    name_connectors: tuple[str, ...] = ()  # lower-case words inside a name: "Ministry *for* Europe *and*..."
+    reason_markers: tuple[str, ...] = ()  # "because", "in order to", "aims to": a reason clause follows
 
     # noun phrases of counting questions (plain words)
     number_words: frozenset[str] = frozenset()  # a quantity in a passage: "thirty", "hundreds"
     np_end_words: frozenset[str] = frozenset()  # words that end the counted noun phrase: verbs, prepositions
     pronouns: frozenset[str] = frozenset()  # "how many of them": nothing nameable is counted
+    # words of a quoted sentence that need an antecedent ("It", "its"): the sentence is shown with its subject
+    anaphora: frozenset[str] = frozenset()
 
     # citations: capitalised words that are not names when they open a clause
     common_capitalised: frozenset[str] = frozenset()
@@ -78,7 +96,8 @@ class Language:
     elided_articles: tuple[str, ...] = ()
 
     # what the assistant says in this language
-    texts: dict[str, str] = field(default_factory=dict)  # refusal, greeting, thanks, bye, help
+    # refusal, greeting, thanks, bye, help; limit_<kind> (an offline request the mode cannot do), partial
+    texts: dict[str, str] = field(default_factory=dict)
     example_questions: tuple[str, ...] = ()  # shown with a greeting or help reply and as the chat's examples
     # the chat interface's labels and messages in this language (keys: see common/lang/en.py; ui.i18n)
     ui: dict[str, str] = field(default_factory=dict)
@@ -91,3 +110,9 @@ class Language:
         unknown = set(self.small_talk) - {"greeting", "thanks", "bye", "help"}
         if unknown:
             raise ValueError(f"language {self.code!r}: unknown small-talk kinds {sorted(unknown)}")
+        unknown = set(self.offline_requests) - set(OFFLINE_REQUEST_KINDS)
+        if unknown:
+            raise ValueError(f"language {self.code!r}: unknown offline request kinds {sorted(unknown)}")
+        missing = [k for k in self.offline_requests if f"limit_{k}" not in self.texts]
+        if missing:
+            raise ValueError(f"language {self.code!r}: no limit_<kind> text for {missing}")

@@ -32,15 +32,38 @@ LANGUAGE = Language(
     list_question_words=("all", "every", "projects", "partnerships", "partners", "members", "memberships",
                          "organi[sz]ations", "initiatives", "priorities", "objectives", "centers", "centres",
                          "networks", "themes", "ambitions?"),
-    date_questions=("since when", "when", "what year", "in what year", "which year", "how long", "since"),
-    count_questions=("how many", "how much", "what percentage", "what share", "what number"),
+    date_questions=("since when", "when", r"(?:\w+ )?(?:what|which) (?:year|date|century)", "since"),
+    count_questions=("how many", "how much", "what percentage", "what share", "what number",
+                     r"what (?:is|was) the (?:amount|number|percentage|proportion|share|rate)\b"),
     place_questions=("where",),
     quantity_questions=("how (?:many|much)", "number of"),
+    duration_questions=("how long", "for how long", "over what period", "for what period"),
+    who_questions=("who", "whom", "whose", "by whom", "under whose", "which person", "which organi[sz]ation"),
+    reason_questions=("why", "for what reason", "what is the (?:aim|purpose|goal) of", "what for"),
+    acronym_questions=(r"stand for", r"short for", r"what does \S+ mean", "abbreviation", "acronym"),
+    offline_requests={
+        "summarise": (r"summari[sz]e", "sum up", r"give (?:me )?(?:a |an )?(?:summary|overview)", "summary of",
+                      r"tl;?dr"),
+        "compare": ("compare", "contrast", r"what(?:'s| is| are) the differences? between",
+                    r"how (?:does|do|is|are) \S+(?: \S+)? differ"),
+        "translate": ("translate",),
+        "write": (r"write", "draft", "compose", "rewrite", "paraphrase"),
+    },
+    polite_prefixes=(r"please,?", "can you", "could you", "would you", "will you", r"i(?:'d| would) like you to",
+                     "i want you to", "help me"),
     month_names=("January", "February", "March", "April", "May", "June", "July", "August", "September",
                  "October", "November", "December"),
     count_answer_words=("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "dozen",
                         "thirty", "forty", "fifty", "hundred", "thousand", "million"),
     place_words=("located", "based", "head office", r"headquarter\w*", "in [A-Z][a-z]+"),
+    place_prepositions=("in", "at", "near", "from"),
+    time_units=(r"years?", r"months?", r"weeks?", r"days?", r"hours?", r"minutes?", r"decades?", r"centur(?:y|ies)"),
+    century_words=("century", "centuries"),
+    count_qualifiers=("more than", "less than", "fewer than", "over", "under", "nearly", "almost", "about",
+                      "around", "approximately", "up to", "at least", "some", "roughly"),
+    name_connectors=("of", "for", "and", "the", "de", "du", "des", "la", "le", "on", "in"),
+    reason_markers=("because(?: of)?", "in order to", "so that", "so as to", "aims? (?:to|at)", "due to",
+                    "thanks to", "to allow", "to help", "to facilitate", "to enable"),
     number_words=frozenset(
         "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
         "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds "
@@ -51,6 +74,7 @@ LANGUAGE = Language(
         "at by for to from with per within among across the a an that which who there this these those".split()
     ),
     pronouns=frozenset("them they it these those he she we you us".split()),
+    anaphora=frozenset("it its they their them this these he she his her".split()),
     common_capitalised=frozenset(
         "the a an it its this these those they there here in on at for and but or of to i we you what which who "
         "when where why how yes no".split()
@@ -104,6 +128,16 @@ LANGUAGE = Language(
         "examples": "For example:",
         "planted": "Passage [{n}] contains text that gives instructions to the assistant or the reader. It was "
                    "treated as document content: not followed, and not used as an answer.",
+        "limit_summarise": "The offline mode quotes passages; it cannot write a summary. The passages most "
+                           "relevant to your request follow; the LLM mode (UCA_ANSWER_MODE=llm) can summarise them.",
+        "limit_compare": "The offline mode quotes passages; it cannot write a comparison. What the documents say "
+                         "about each follows; the LLM mode (UCA_ANSWER_MODE=llm) can compare them in prose.",
+        "limit_translate": "The offline mode quotes passages in their own language; it cannot translate. The "
+                           "passages most relevant to your request follow; the LLM mode (UCA_ANSWER_MODE=llm) can "
+                           "translate them.",
+        "limit_write": "The offline mode quotes passages; it cannot write new text. The passages most relevant to "
+                       "your request follow; the LLM mode (UCA_ANSWER_MODE=llm) can write from them.",
+        "partial": "The documents answer only part of this question; they say nothing on: {parts}.",
     },
     example_questions=(
         "Where is HOPE's head office?",
@@ -204,6 +238,8 @@ LANGUAGE = Language(
         "no_passage": "No passage answers this question.",
         "closest": "Closest passages searched:",
         "supports": "supports the answer",
+        "badge_answers": "answers the question",
+        "badge_context": "context",
         "weak_support": "⚠ weak support",
         "cites_none": "This answer cites no passage.",
         "cited_one": "1 cited passage",

@@ -100,8 +100,24 @@ LANGUAGE = Language(
     and_words=("et",),
     list_question_starts=("quel(?:le)?s", "énum", "liste", "cite"),
     list_question_words=("projets", "partenariats", "organisations"),
-    date_questions=("depuis quand", "quand", "en quelle ann[ée]e", "depuis quelle"),
-    count_questions=("combien",),
+    date_questions=("depuis quand", "quand", r"(?:\w+ )?quelle ann[ée]e", "depuis quelle", r"(?:\w+ )?quel siècle",
+                    r"(?:\w+ )?quelle date"),
+    count_questions=("combien",
+                     r"quel(?:le)? (?:est (?:le|la) )?(?:montant|nombre|pourcentage|proportion|part|taux|somme)\b"),
+    duration_questions=("combien de temps", "pendant combien de temps", "sur quelle p[ée]riode",
+                        "quelle (?:est la )?dur[ée]e"),
+    who_questions=("qui", "par qui", "de qui", "à qui", "quelle personne", "quel organisme"),
+    reason_questions=("pourquoi", "dans quel but", "pour quelle raison", "quel est (?:le but|l['’]objectif) de"),
+    acronym_questions=("que signifie", "que veut dire", "signification", "abréviation", "acronyme", "sigle"),
+    offline_requests={
+        "summarise": (r"r[ée]sume[rz]?", r"fais(?:-moi)? un r[ée]sum[ée]", r"synth[ée]tise[rz]?",
+                      r"donne(?:-moi)? (?:un r[ée]sum[ée]|une synth[èe]se)"),
+        "compare": (r"compare[rz]?", r"quelles? (?:est|sont) les? diff[ée]rences? entre"),
+        "translate": (r"tradui[st]", "traduire"),
+        "write": (r"[ée]cri[st]", r"[ée]crire", r"r[ée]dige[rz]?", r"r[ée][ée]cri[st]", "reformule[rz]?"),
+    },
+    polite_prefixes=("peux-tu", "pouvez-vous", "pourrais-tu", "pourriez-vous", "merci de", r"s['’]il te pla[iî]t,?",
+                     r"s['’]il vous pla[iî]t,?"),
     place_questions=("o[uù]",),
     # counting questions arrive in English keywords ("combien" -> "how many"): no French noun-phrase rules yet
     month_names=("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -109,12 +125,22 @@ LANGUAGE = Language(
     count_answer_words=("deux", "trois", "quatre", "cinq", "huit", "dix", "douze", "vingt", "trente", "quarante",
                         "cinquante", "cent", "mille", "centaines", "milliers"),
     place_words=(r"situ[ée]e?s?", r"bas[ée]e?s?", "siège", r"à [A-Z][a-zà-ÿ]+"),
+    place_prepositions=("à", "au", "aux", "en", "dans", "près de"),
+    time_units=("ans?", r"ann[ée]es?", "mois", "semaines?", "jours?", "heures?", "minutes?", r"d[ée]cennies?",
+                r"si[èe]cles?"),
+    century_words=(r"si[èe]cles?",),
+    count_qualifiers=("plus de", "moins de", "près de", "environ", "presque", "au moins", "quelque", "jusqu['’]à",
+                      "autour de"),
+    name_connectors=("de", "du", "des", "la", "le", "les", "et", "d['’]", "l['’]", "pour", "sur"),
+    reason_markers=("parce que", "parce qu['’]", "car", "afin de", "afin que", "pour que", r"vise(?:nt)? à",
+                    "grâce à", "en raison de", "à cause de", r"pour (?=[a-zéèêàç]+(?:er|ir|re)\b)"),
     number_words=frozenset(
         "deux trois quatre cinq huit dix onze douze treize quatorze quinze seize vingt trente quarante cinquante "
         "soixante cent cents mille milliers million millions milliard milliards douzaine douzaines dizaine "
         "dizaines centaine centaines moitie quart".split()
     ),
     common_capitalised=frozenset("le la les un une des il elle".split()),
+    anaphora=frozenset("il elle ils elles son sa ses leur leurs celui-ci celle-ci".split()),
     instruction_patterns=(
         r"\b(?:ignore[zr]?|oublie[zr]?)\b[^.?!]{0,40}\b(?:instructions?|consignes?|règles|documents?)\b",
         r"\b(?:tu es|vous êtes) (?:maintenant|désormais)\b",
@@ -169,6 +195,15 @@ LANGUAGE = Language(
         "examples": "Par exemple :",
         "planted": "Le passage [{n}] contient un texte qui donne des instructions à l'assistant ou au lecteur. Il a "
                    "été traité comme contenu du document : ni suivi, ni utilisé comme réponse.",
+        "limit_summarise": "Le mode hors ligne cite des passages ; il ne sait pas rédiger de résumé. Voici les "
+                           "passages les plus pertinents ; le mode LLM (UCA_ANSWER_MODE=llm) peut les résumer.",
+        "limit_compare": "Le mode hors ligne cite des passages ; il ne sait pas rédiger de comparaison. Voici ce que "
+                         "disent les documents de chacun ; le mode LLM (UCA_ANSWER_MODE=llm) peut les comparer.",
+        "limit_translate": "Le mode hors ligne cite les passages dans leur langue ; il ne sait pas traduire. Voici "
+                           "les passages les plus pertinents ; le mode LLM (UCA_ANSWER_MODE=llm) peut les traduire.",
+        "limit_write": "Le mode hors ligne cite des passages ; il ne sait pas rédiger de texte. Voici les passages "
+                       "les plus pertinents ; le mode LLM (UCA_ANSWER_MODE=llm) peut rédiger à partir d'eux.",
+        "partial": "Les documents ne répondent qu'à une partie de la question ; rien sur : {parts}.",
     },
     example_questions=(
         "Où se trouve le siège de HOPE ?",
@@ -272,6 +307,8 @@ LANGUAGE = Language(
         "no_passage": "Aucun passage ne répond à cette question.",
         "closest": "Passages les plus proches :",
         "supports": "étaye la réponse",
+        "badge_answers": "répond à la question",
+        "badge_context": "contexte",
         "weak_support": "⚠ appui faible",
         "cites_none": "Cette réponse ne cite aucun passage.",
         "cited_one": "1 passage cité",
