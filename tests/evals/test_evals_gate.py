@@ -19,7 +19,7 @@ from ingest.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "corpus" / "unicancer-international.txt"
 DATASET = ROOT / "evals" / "datasets" / "unicancer.jsonl"
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -11,7 +11,7 @@ import pytest
 from ingest.chunking import chunk_document, detect_headings, looks_like_heading
 from ingest.loaders import LoadedDocument, load_document
 
-CORPUS_FILE = Path(__file__).resolve().parents[1] / "corpus" / "unicancer-international.txt"
+CORPUS_FILE = Path(__file__).resolve().parents[2] / "corpus" / "unicancer-international.txt"
 SOURCE = "unicancer-international.txt"
 META_KEYS = {"source", "title", "section", "start", "end", "chunk_index", "content_hash"}
 

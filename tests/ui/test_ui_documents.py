@@ -16,7 +16,7 @@ from ingest.pipeline import IngestLocked, acquire_lock
 from ui import documents
 from ui.documents import Library, UploadError, content_problem, safe_name
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTES_MD = """# Vorpal Clinic
 
 ## Founding

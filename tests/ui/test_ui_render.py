@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from ui import render
 from ui.i18n import t
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ("The Zorblax Institute is located in Lyon <script>alert(1)</script> next to <img src=x onerror=alert(2)> "
            "the river, see [click](javascript:alert(3)) and ![x](http://127.0.0.1:9/leak.png) for the map.")
 MD = MarkdownIt("commonmark").enable("table").enable("strikethrough")
@@ -143,7 +143,7 @@ def test_cli_does_not_import_gradio_and_nothing_imports_ui():
     offenders = []
     for path in ROOT.rglob("*.py"):
         rel = path.relative_to(ROOT)
-        if rel.parts[0] in ("ui", ".venv", "build") or rel.name.startswith("test_ui_") or rel == Path("uca/cli.py"):
+        if rel.parts[0] in ("ui", ".venv", "build") or rel.parts[:2] == ("tests", "ui") or rel == Path("uca/cli.py"):
             continue
         if re.search(r"^\s*(from ui[ .]|import ui\b)", path.read_text(encoding="utf-8", errors="replace"), re.M):
             offenders.append(str(rel))

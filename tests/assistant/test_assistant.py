@@ -16,7 +16,7 @@ from assistant.results import Answer
 from ingest.pipeline import run_ingest
 from ingest.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "corpus" / "unicancer-international.txt"
 pytestmark = pytest.mark.slow
 

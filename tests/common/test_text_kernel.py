@@ -11,7 +11,7 @@ import pytest
 from common.text import fold, sentence_spans, split_sentences, text_units, words
 from ingest.loaders import load_document
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS_FILE = ROOT / "corpus" / "unicancer-international.txt"
 
 FRENCH = """Le réseau en bref

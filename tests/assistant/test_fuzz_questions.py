@@ -35,7 +35,7 @@ from testing.servers import ChatServer
 
 pytestmark = pytest.mark.slow
 
-DATA = Path(__file__).parent / "data" / "nasty_questions.json"
+DATA = Path(__file__).parents[1] / "data" / "nasty_questions.json"
 MAX_CHARS = Settings().max_question_chars
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

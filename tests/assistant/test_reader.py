@@ -21,7 +21,7 @@ from assistant.results import Passage
 from assistant.steps.gate import typed_evidence
 from common.lang import get
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "corpus" / "unicancer-international.txt"
 
 

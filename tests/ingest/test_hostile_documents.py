@@ -5,7 +5,7 @@ Ingest side: real loaders, real chunker, real Chroma and BM25, with the ``fake-h
 (no model load). LLM side: the real corpus plus a hostile page, the real embedding model, and the loopback
 OpenAI-compatible stub (``testing.servers.StubOpenAI``) driven through the real langchain-openai client.
 What the chat UI does with hostile text (escaped, nothing runs, no image loads) is tested in
-``tests/test_ui_app.py::test_hostile_document_text_is_shown_escaped_and_nothing_runs``.
+``tests/ui/test_ui_app.py::test_hostile_document_text_is_shown_escaped_and_nothing_runs``.
 """
 
 from __future__ import annotations

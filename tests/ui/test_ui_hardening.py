@@ -24,7 +24,7 @@ from ingest.settings import Settings
 from ui import feedback, render, server
 from ui.app import ChatApp
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MB = 1_000_000
 LINK_DOC = """# Linkland Institute
 

@@ -15,7 +15,7 @@ import common.lang as lang_pkg
 from common.lang import available, detect, get
 from ingest.lexical import LexicalIndex, build_bm25, query_tokens, tokenize
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS_FILE = ROOT / "corpus" / "unicancer-international.txt"
 DATASET = ROOT / "evals" / "datasets" / "unicancer.jsonl"
 

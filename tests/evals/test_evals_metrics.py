@@ -29,7 +29,7 @@ from evals.split import SPLIT_FILE, make_split, resolve_split, select, stratum
 from ingest.chunking import chunk_document
 from ingest.loaders import load_document
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "corpus" / "unicancer-international.txt"
 ALL = ("hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "recall@5", "recall@100")
 

@@ -25,7 +25,7 @@ from testing.servers import ChatServer, ingest
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-chat.png"
 LEAK_URL = "http://127.0.0.1:9/"
-QUEUE_SIZE = 4  # small (the burst behaviour is tested by tests/test_load.py); these tests queue at most two events
+QUEUE_SIZE = 4  # small (the burst behaviour is tested by tests/ui/test_load.py); these tests queue at most two events
 
 HOSTILE_DOC = """# Zorblax Institute
 

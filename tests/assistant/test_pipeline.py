@@ -17,7 +17,7 @@ from assistant.steps import DEFAULT_STEPS
 from assistant.thresholds import ThresholdsError
 from ingest.pipeline import run_ingest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ("# Partners\n\nThe Zorblax Institute is a partner located in Lyon since 2019.\n\n"
        "# Funding\n\nThe Quibble Fund gave 4 million euros to the Zorblax Institute in 2021.\n\n"
        "# Staff\n\nThe Zorblax Institute employs 120 researchers in Lyon.\n")

@@ -21,8 +21,8 @@ from evals.qa_text import best_f1, contains_gold, detect_languages, fold, squad_
 from evals.squad import load_squad
 from tests.conftest import FakeEmbedder
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parents[1] / "data"
 SQUAD_TINY = DATA / "squad_tiny.json"
 PUBMEDQA_TINY = DATA / "pubmedqa_tiny.json"
 SHARED = ROOT.parent / "shared" / "benchmarks"  # in CI, shared/ sits beside the clone
