@@ -123,6 +123,17 @@ class Manifest:
         ).fetchall()
         return {r[0]: DocumentEntry(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6]))) for r in rows}
 
+    def languages(self) -> dict[str, dict[str, int]]:
+        """Per document, the characters of its chunks in each language (``{source: {lang: chars}}``; "" for
+        chunks of an index built before languages)."""
+        out: dict[str, dict[str, int]] = {}
+        rows = self.connect().execute(
+            "SELECT source, COALESCE(json_extract(meta, '$.lang'), ''), SUM(LENGTH(text)) FROM chunks "
+            "GROUP BY source, 2")
+        for source, lang, chars in rows:
+            out.setdefault(source, {})[lang] = int(chars or 0)
+        return out
+
     def chunk_ids(self) -> list[str]:
         return [r[0] for r in self.connect().execute("SELECT id FROM chunks ORDER BY source, chunk_index")]
 

@@ -1,5 +1,6 @@
-"""Helpers of the ingest crash tests (``tests/ingest/test_ingest_crash.py``) and the crash loop (``scripts/crash_loop.py``):
-generated reports, the committed and the expected index state, and killing an ingest while it writes."""
+"""Helpers of the ingest crash tests (``tests/ingest/test_ingest_crash.py``) and the crash loop
+(``scripts/crash_loop.py``): generated reports, the committed and the expected index state, and killing an
+ingest while it writes."""
 
 from __future__ import annotations
 

@@ -110,18 +110,26 @@ def _store(src: Path, dest: Path, replace: bool) -> None:
 
 
 def documents(settings: Settings) -> list[dict[str, Any]]:
-    """The committed documents: source, title, format, chunks, size, file modification time (sorted)."""
+    """The committed documents: source, title, format, languages, chunks, size, file modification time
+    (sorted)."""
     path = settings.resolved_index_dir() / MANIFEST_FILE
     if not path.exists():
         return []
     manifest = Manifest(path)
     try:
-        entries = manifest.documents()
+        entries, langs = manifest.documents(), manifest.languages()
     finally:
         manifest.close()
     return [{"source": e.source, "title": e.title, "format": e.format, "chunks": len(e.chunk_ids), "size": e.size,
+             "languages": _by_share(langs.get(e.source, {})),
              "modified": datetime.fromtimestamp(e.mtime_ns / 1e9, UTC).isoformat(timespec="seconds")}
             for e in sorted(entries.values(), key=lambda e: e.source.lower())]
+
+
+def _by_share(chars: dict[str, int]) -> list[str]:
+    """A document's languages, the one with most text first (sections may differ: a French report with an
+    English abstract is ``["fr", "en"]``)."""
+    return [lang for lang, _ in sorted(chars.items(), key=lambda kv: -kv[1]) if lang]
 
 
 class Library:

@@ -314,18 +314,20 @@ def _size(n: Any) -> str:
 
 
 def documents_html(docs: list[dict[str, Any]], last_ingest: Any = None, lang: str = "en") -> str:
-    """The Documents panel's list: name (control characters visible), format, chunks, size, dates."""
+    """The Documents panel's list: name (control characters visible), format, languages, chunks, size, dates."""
     if not docs:
         return f"<div class=\"uca-docs uca-empty\"><p>{html.escape(t(lang, 'no_documents'))}</p></div>"
     rows = "".join(
         f"<tr><td class=\"uca-docname\">{html.escape(visible(d['source']))}</td><td>{html.escape(str(d['format']))}"
-        f"</td><td>{int(d['chunks'])}</td><td>{_size(d['size'])}</td>"
+        f"</td><td>{html.escape(', '.join(str(x) for x in d.get('languages') or []) or '?')}</td>"
+        f"<td>{int(d['chunks'])}</td><td>{_size(d['size'])}</td>"
         f"<td>{html.escape(_when(d['modified'], lang))}</td></tr>"
         for d in docs)
     when = (f"<p class=\"uca-count\">{html.escape(t(lang, 'last_ingest', when=_when(last_ingest, lang)))}</p>"
             if last_ingest else "")
     heads = "".join(f"<th>{html.escape(t(lang, k))}</th>"
-                    for k in ("col_document", "col_format", "col_chunks", "col_size", "col_modified"))
+                    for k in ("col_document", "col_format", "col_language", "col_chunks", "col_size",
+                              "col_modified"))
     return (f"<div class=\"uca-docs\">{when}<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
             "</div>")
 

@@ -271,6 +271,7 @@ LANGUAGE = Language(
         "last_ingest": "Last ingest: {when}",
         "col_document": "Document",
         "col_format": "Format",
+        "col_language": "Language",
         "col_chunks": "Chunks",
         "col_size": "Size",
         "col_modified": "Modified",

@@ -342,6 +342,7 @@ LANGUAGE = Language(
         "last_ingest": "Dernière indexation : {when}",
         "col_document": "Document",
         "col_format": "Format",
+        "col_language": "Langue",
         "col_chunks": "Extraits",
         "col_size": "Taille",
         "col_modified": "Modifié",

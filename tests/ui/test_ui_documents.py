@@ -94,6 +94,26 @@ def test_add_stores_ingests_and_reports_each_file(library, tmp_path, helpers):
     assert "2 of 4 files indexed" in summary
 
 
+FRENCH_REPORT = ("# Rapport annuel\n\nLe réseau Unicancer réunit les centres de lutte contre le cancer. Il coordonne "
+                 "des essais cliniques et participe à plusieurs actions conjointes européennes depuis 2022. Ses "
+                 "équipes travaillent avec des partenaires de nombreux États membres de l'Union européenne, et "
+                 "le rapport décrit chacun de ces projets, leurs objectifs, leurs budgets et leurs résultats.\n\n"
+                 "## Abstract\n\nThe Unicancer network brings together the French comprehensive cancer centres. It "
+                 "coordinates clinical trials and takes part in several European joint actions since 2022, with "
+                 "partners from many member states of the European Union.\n")
+
+
+def test_the_list_gives_each_document_its_languages_most_text_first(library, tmp_path):
+    from ui import render
+
+    library.add([_file(tmp_path, "rapport.md", FRENCH_REPORT)], replace=False)
+    listed = {d["source"]: d for d in documents.documents(library.settings)}
+    assert listed["base.md"]["languages"] == ["en"]
+    assert listed["rapport.md"]["languages"] == ["fr", "en"]  # the French part is the longer
+    out = render.documents_html(list(listed.values()), lang="fr")
+    assert "<th>Langue</th>" in out and "<td>en</td>" in out
+
+
 def test_no_overwrite_without_asking(library, tmp_path):
     library.add([_file(tmp_path, "notes.md", NOTES_MD)], replace=False)
     corpus = library.settings.resolved_corpus_dir()
