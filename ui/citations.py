@@ -244,8 +244,8 @@ def passage_html(c: dict[str, Any], context: int, lang: str = "en") -> str:
     lo, hi, start, end = window
     part = text[lo:hi]
     heads = heading_lines(part) if _is_markdown(str(c.get("source", ""))) else []
-    marks = [(start - lo, end - lo, "uca-support"), *answer_marks(c, start, end, -lo),
-             *planted_marks(c, lo, hi, -lo)]
+    # the answer span is bold in the chat only: a nested mark would cut the highlighted sentence in pieces
+    marks = [(start - lo, end - lo, "uca-support"), *planted_marks(c, lo, hi, -lo)]
     body = annotated_html(part, marks, heads, lang=lang)
     return ("… " if lo > 0 else "") + body + (" …" if hi < len(text) else "")
 
