@@ -24,7 +24,6 @@ ESCAPED_MARKERS = re.compile(r"\\\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\\\]")
 ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")  # a Markdown heading line of a passage
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 CARD_ID = "uca-src-{turn}-{n}"
-ANSWER_CLASS = "uca-answer"  # the reader's answer span inside the supporting sentence: bold
 PLANTED_CLASS = "uca-planted"  # instructions planted in a document: struck through, never shown as an answer
 
 
@@ -127,8 +126,6 @@ def heading_lines(text: str) -> list[tuple[int, int, int, str]]:
 
 
 def _wrap(body: str, cls: str, lang: str) -> str:
-    if cls == ANSWER_CLASS:
-        return f"<strong class=\"{cls}\">{body}</strong>"
     if cls == PLANTED_CLASS:
         return f"<del class=\"{cls}\" title=\"{html.escape(t(lang, 'planted_title'))}\">{body}</del>"
     return f"<mark class=\"{cls}\">{body}</mark>"
@@ -152,15 +149,6 @@ def planted_marks(c: dict[str, Any], lo: int = 0, hi: int | None = None,
         if a < b:
             out.append((a + shift, b + shift, PLANTED_CLASS))
     return out
-
-
-def answer_marks(c: dict[str, Any], start: int, end: int, shift: int = 0) -> list[tuple[int, int, str]]:
-    """The citation's answer span (``answer_start``/``answer_end`` in its passage) when it lies inside the
-    supporting sentence ``[start, end)``, moved by ``shift``."""
-    a, b = c.get("answer_start"), c.get("answer_end")
-    if isinstance(a, int) and isinstance(b, int) and start <= a < b <= end:
-        return [(a + shift, b + shift, ANSWER_CLASS)]
-    return []
 
 
 def annotated_html(text: str, marks: list[tuple[int, int, str]],
