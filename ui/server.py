@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ingest.settings import Settings
+from ui.cachepaths import CachePathMask
 
 log = logging.getLogger(__name__)
 
@@ -182,9 +183,11 @@ def asgi_app(demo: Any, settings: Settings, bind_host: str, uploads: bool = Fals
     """``demo`` mounted at ``/`` of a FastAPI app with Starlette's CORS layer (no allowed origin, so Gradio
     adds none of its own), behind the guard. With ``uploads``, Gradio's upload route takes up to
     ``settings.max_upload_files`` files of ``settings.max_upload_bytes`` (Gradio checks each file's size while
-    it streams in); without, the route is refused. ``mount`` goes to ``gr.mount_gradio_app`` (theme, css)."""
+    it streams in); without, the route is refused. Gradio's temporary folder is aliased in every reply
+    (:class:`ui.cachepaths.CachePathMask`). ``mount`` goes to ``gr.mount_gradio_app`` (theme, css)."""
     import gradio as gr
     from fastapi import FastAPI
+    from gradio.utils import get_upload_folder
     from starlette.middleware.cors import CORSMiddleware
 
     parent = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
@@ -193,7 +196,8 @@ def asgi_app(demo: Any, settings: Settings, bind_host: str, uploads: bool = Fals
     max_file = settings.max_upload_bytes if uploads else settings.max_request_bytes
     gr.mount_gradio_app(parent, demo, path="/", max_file_size=max_file, show_error=False, ssr_mode=False,
                         **mount)
-    return RequestGuard(parent, allowed_hosts(settings, bind_host), settings.max_request_bytes, upload_limit)
+    masked = CachePathMask(parent, get_upload_folder())
+    return RequestGuard(masked, allowed_hosts(settings, bind_host), settings.max_request_bytes, upload_limit)
 
 
 def serve(app: RequestGuard, host: str, port: int) -> None:

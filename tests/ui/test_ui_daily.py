@@ -265,6 +265,8 @@ def test_conversations_survive_a_reload_and_are_kept_renamed_exported_deleted(br
         with pg.expect_download() as download:
             pg.locator("#uca-conv-file").click()
         text = Path(download.value.path()).read_text(encoding="utf-8")
+        # the file is fetched by an alias: the server's temporary folder is not named to the page
+        assert "/file=uca-files/" in download.value.url, download.value.url
         assert "# Conversation: HOPE &lt;b&gt;notes&lt;/b&gt;" in text, text
         assert "**Question:** Where is HOPE's head office?" in text
         assert re.search(r"\*\*Answer:\*\* .*Brussels\. \[1\]", text), text

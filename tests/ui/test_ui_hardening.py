@@ -237,6 +237,49 @@ def _echo_app():
     return app
 
 
+
+def test_the_cache_mask_aliases_the_temporary_folder_out_and_back_in():
+    """Replies name Gradio's temporary folder by its alias; requests and ``/file=`` URLs get the real path."""
+    import asyncio
+
+    from ui.cachepaths import CachePathMask
+
+    seen: dict = {}
+
+    async def app(scope, receive, send):
+        seen["path"], seen["body"] = scope["path"], (await receive())["body"]
+        kind = b"text/event-stream" if scope["path"] == "/sse" else b"application/json"
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", kind), (b"content-length", b"999")]})
+        await send({"type": "http.response.body", "body": b'["/srv/tmp/gradio/ab/',  "more_body": True})
+        await send({"type": "http.response.body", "body": b'n.txt", "/srv/tmp/gradio", "/srv/tmp/gradiox"]'})
+
+    def call(path: str, body: bytes, ctype: bytes = b"application/json") -> tuple[list[dict], dict]:
+        sent: list[dict] = []
+        parts = [body[:7], body[7:]]
+
+        async def receive():
+            return {"type": "http.request", "body": parts.pop(0), "more_body": bool(parts)}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": path, "headers": [(b"content-type", ctype)]}
+        asyncio.run(CachePathMask(app, "/srv/tmp/gradio/")(scope, receive, send))
+        return sent, dict(seen)
+
+    request = b'{"path": "uca-files/ab/n.txt", "url": "h/file=uca-files/ab/n.txt"}'
+    sent, seen_now = call("/gradio_api/queue/join", request)
+    assert seen_now["body"] == b'{"path": "/srv/tmp/gradio/ab/n.txt", "url": "h/file=/srv/tmp/gradio/ab/n.txt"}'
+    start, body = sent[0], sent[1]["body"]
+    assert body == b'["uca-files/ab/n.txt", "uca-files", "/srv/tmp/gradiox"]' and len(sent) == 2
+    assert dict(start["headers"])[b"content-length"] == str(len(body)).encode()
+    sent, seen_now = call("/gradio_api/file=uca-files/ab/n.txt", b"", ctype=b"text/plain")
+    assert seen_now["path"] == "/gradio_api/file=/srv/tmp/gradio/ab/n.txt" and seen_now["body"] == b""
+    sent, _ = call("/sse", b"", ctype=b"text/plain")  # event streams: each message on its own, no length
+    assert b"content-length" not in dict(sent[0]["headers"]) and sent[1]["body"] == b'["uca-files/ab/'
+
+
 # -- against a real `uca chat`
 
 @pytest.fixture(scope="module")
@@ -492,6 +535,9 @@ def test_uploaded_temporary_files_are_deleted_at_shutdown(chat):
     reply = httpx.post(srv.url + "/gradio_api/upload", files={"files": ("note.txt", b"temporary text " * 100)},
                        timeout=60)
     assert reply.status_code == 200, reply.text
+    [stored] = reply.json()  # named by an alias, not by the server's absolute path
+    assert stored.startswith("uca-files/") and stored.endswith("/note.txt") and str(temp) not in reply.text, stored
+    assert httpx.get(f"{srv.url}/gradio_api/file={stored}", timeout=30).text.startswith("temporary text")
     deadline = time.monotonic() + 15
     while not [p for p in temp.rglob("note.txt")] and time.monotonic() < deadline:
         time.sleep(0.2)
