@@ -24,6 +24,7 @@ ESCAPED_MARKERS = re.compile(r"\\\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\\\]")
 ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")  # a Markdown heading line of a passage
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 CARD_ID = "uca-src-{turn}-{n}"
+ANSWER_CLASS = "uca-answer"  # the reader's answer span inside the supporting sentence: bold
 PLANTED_CLASS = "uca-planted"  # instructions planted in a document: struck through, never shown as an answer
 
 
@@ -125,10 +126,20 @@ def heading_lines(text: str) -> list[tuple[int, int, int, str]]:
     return out
 
 
-def _wrap(body: str, cls: str, lang: str) -> str:
+def _open(cls: str, lang: str) -> str:
+    if cls == ANSWER_CLASS:
+        return f"<strong class=\"{cls}\">"
     if cls == PLANTED_CLASS:
-        return f"<del class=\"{cls}\" title=\"{html.escape(t(lang, 'planted_title'))}\">{body}</del>"
-    return f"<mark class=\"{cls}\">{body}</mark>"
+        return f"<del class=\"{cls}\" title=\"{html.escape(t(lang, 'planted_title'))}\">"
+    return f"<mark class=\"{cls}\">"
+
+
+def _close(cls: str) -> str:
+    return {ANSWER_CLASS: "</strong>", PLANTED_CLASS: "</del>"}.get(cls, "</mark>")
+
+
+def _wrap(body: str, cls: str, lang: str) -> str:
+    return _open(cls, lang) + body + _close(cls)
 
 
 def planted_marks(c: dict[str, Any], lo: int = 0, hi: int | None = None,
@@ -151,45 +162,70 @@ def planted_marks(c: dict[str, Any], lo: int = 0, hi: int | None = None,
     return out
 
 
+def answer_marks(c: dict[str, Any], start: int, end: int, shift: int = 0) -> list[tuple[int, int, str]]:
+    """The citation's answer span (``answer_start``/``answer_end`` in its passage) when it lies inside the
+    supporting sentence ``[start, end)``, moved by ``shift``."""
+    a, b = c.get("answer_start"), c.get("answer_end")
+    if isinstance(a, int) and isinstance(b, int) and start <= a < b <= end:
+        return [(a + shift, b + shift, ANSWER_CLASS)]
+    return []
+
+
 def annotated_html(text: str, marks: list[tuple[int, int, str]],
                    headings: list[tuple[int, int, int, str]] | None = None,
                    inserts: dict[int, str] | None = None, lang: str = "en") -> str:
-    """``text`` escaped, each ``(start, end, css class)`` of ``marks`` inside ``<mark>`` (marks nest or are
-    disjoint), each heading span ``(start, end, level, text)`` shown as its text in a heading element, and the
-    markup of ``inserts`` (written by the caller, never from the text) at its offset. Newlines stay (the
-    container is ``pre-wrap``)."""
+    """``text`` escaped, each ``(start, end, css class)`` of ``marks`` inside one element (marks nest or are
+    disjoint: a mark inside another is opened inside it, so the outer one stays one element), each heading span
+    ``(start, end, level, text)`` shown as its text in a heading element (marks crossing it are closed around
+    it and reopened inside), and the markup of ``inserts`` (written by the caller, never from the text) at its
+    offset. Newlines stay (the container is ``pre-wrap``)."""
     headings = sorted(headings or [])
     anchors = inserts or {}
+    ordered = sorted(((max(0, a), min(len(text), b), cls) for a, b, cls in marks if a < b), key=lambda m: (m[0], -m[1]))
     cuts = {0, len(text), *anchors}
-    for a, b, _ in marks:
-        cuts.update((max(0, a), min(len(text), b)))
+    for a, b, _ in ordered:
+        cuts.update((a, b))
     for a, b, _, _ in headings:
         cuts.update((a, b))
     cuts = sorted(c for c in cuts if 0 <= c <= len(text))
     out: list[str] = []
+    opened: list[tuple[int, int, str]] = []  # the marks whose elements are open, outermost first
+
+    def reach(target: list[tuple[int, int, str]]) -> None:
+        keep = 0
+        while keep < min(len(opened), len(target)) and opened[keep] == target[keep]:
+            keep += 1
+        while len(opened) > keep:
+            out.append(_close(opened.pop()[2]))
+        for m in target[keep:]:
+            out.append(_open(m[2], lang))
+            opened.append(m)
+
     h = 0
     for a, b in zip(cuts, cuts[1:], strict=False):
         if a in anchors:
+            reach([m for m in opened if m[1] > a])  # the insert goes after the marks that end here
             out.append(anchors[a])
         while h < len(headings) and headings[h][1] <= a:
             h += 1
         heading = headings[h] if h < len(headings) and headings[h][0] <= a < headings[h][1] else None
+        active = [m for m in ordered if m[0] <= a < m[1]]
         if heading is not None:
             if a == heading[0]:  # the heading's text once, whatever the marks inside its line
-                active = [cls for s, e, cls in marks if s <= a < e]
+                reach([])
                 body = html.escape(heading[3])
-                for cls in reversed(active):
-                    body = _wrap(body, cls, lang)
+                for m in reversed(active):
+                    body = _wrap(body, m[2], lang)
                 level = min(6, heading[2] + 2)  # below the page's own headings
                 out.append(f"<h{level} class=\"uca-h\">{body}</h{level}>")
             continue
         piece = text[a:b]
         if out and out[-1].endswith(("</h3>", "</h4>", "</h5>", "</h6>")) and piece.startswith("\n"):
             piece = piece[1:]  # the heading element ends its line
-        body = html.escape(piece)
-        for cls in reversed([cls for s, e, cls in marks if s <= a < e]):
-            body = _wrap(body, cls, lang) if body else body
-        out.append(body)
+        if piece:
+            reach(active)
+            out.append(html.escape(piece))
+    reach([])
     if len(text) in anchors:
         out.append(anchors[len(text)])
     return "".join(out)
@@ -232,8 +268,8 @@ def passage_html(c: dict[str, Any], context: int, lang: str = "en") -> str:
     lo, hi, start, end = window
     part = text[lo:hi]
     heads = heading_lines(part) if _is_markdown(str(c.get("source", ""))) else []
-    # the answer span is bold in the chat only: a nested mark would cut the highlighted sentence in pieces
-    marks = [(start - lo, end - lo, "uca-support"), *planted_marks(c, lo, hi, -lo)]
+    marks = [(start - lo, end - lo, "uca-support"), *answer_marks(c, start, end, -lo),
+             *planted_marks(c, lo, hi, -lo)]
     body = annotated_html(part, marks, heads, lang=lang)
     return ("… " if lo > 0 else "") + body + (" …" if hi < len(text) else "")
 

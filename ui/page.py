@@ -65,6 +65,7 @@ CSS = """
 .uca-passage h5.uca-h, .uca-passage h6.uca-h, .uca-view-text h5.uca-h, .uca-view-text h6.uca-h { font-size: 0.92rem; }
 mark.uca-support { background: #fff1a8; color: #1f2328; padding: 1px 2px; border-radius: 3px;
   box-shadow: inset 0 -2px 0 #f2c200; }
+mark strong.uca-answer { background: inherit; color: inherit; font-weight: 700; }
 del.uca-planted { color: var(--body-text-color-subdued); text-decoration-color: #c0392b; }
 mark.uca-view-passage { background: #e3ecff; color: #1f2328; border-radius: 3px; }
 .dark mark.uca-support { background: #5b4a00; color: #fff6cc; box-shadow: inset 0 -2px 0 #d4a800; }

@@ -75,8 +75,15 @@ def test_annotated_html_nests_marks_and_keeps_every_character():
     s0, s1 = text.index("its"), text.index(" here")
     out = citations.annotated_html(text, [(a, b, "outer"), (s0, s1, "inner")], [], {a: "<span id=\"t\"></span>"})
     assert html.unescape(re.sub(r"<[^>]+>", "", out)) == text
-    assert "<span id=\"t\"></span><mark class=\"outer\">A &lt;passage&gt; with </mark>" in out
-    assert "<mark class=\"outer\"><mark class=\"inner\">its sentence</mark></mark>" in out
+    # the inner mark opens inside the outer one, which stays one element
+    assert ("<span id=\"t\"></span><mark class=\"outer\">A &lt;passage&gt; with <mark class=\"inner\">its sentence"
+            "</mark> here.</mark>\nEnd") in out
+    assert out.count("<mark") == 2
+    # a heading inside a mark: the mark closes around the heading element and is reopened inside and after it
+    md = "Intro text\n## Title\nBody here."
+    out = citations.annotated_html(md, [(0, len(md), "outer")], citations.heading_lines(md))
+    assert out == ("<mark class=\"outer\">Intro text\n</mark><h4 class=\"uca-h\"><mark class=\"outer\">Title</mark>"
+                   "</h4><mark class=\"outer\">Body here.</mark>"), out
 
 
 def test_the_viewer_shows_an_indexed_document_escaped_with_the_passage_marked(fake_settings, fake_embedder):
@@ -90,8 +97,8 @@ def test_the_viewer_shows_an_indexed_document_escaped_with_the_passage_marked(fa
          "sentence_start": passage.index("The clinic"), "sentence_end": passage.index(" 2029.") + 6}
     out = viewer.document_html(fake_settings, c, "en", key="0:1")
     assert "data-view=\"0:1\"" in out and "id=\"uca-view-target\"" in out
-    assert re.search(r"<mark class=\"uca-view-passage\"><mark class=\"uca-support\">The clinic was founded in "
-                     r"2029\.</mark></mark>", out)
+    assert re.search(r"<mark class=\"uca-view-passage\">\n?<mark class=\"uca-support\">The clinic was founded in "
+                     r"2029\.</mark> [^<]*&lt;img", out), out
     assert "<h4 class=\"uca-h\">Later</h4>" in out and "##" not in out
     assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
     moved = dict(c, start=0, end=len(passage))  # offsets of an older version of the file

@@ -344,6 +344,11 @@ def test_highlighted_sentence_is_readable_in_light_and_dark_mode(browser, server
         assert pg.evaluate("document.body.classList.contains('dark')") == (theme == "dark")
         ratio = _contrast(pg, "#uca-sources mark.uca-support")
         assert ratio >= MIN_CONTRAST, f"{theme}: highlighted sentence contrast {ratio:.2f}"
+        card = pg.locator("#uca-sources .uca-card").first  # the sentence is one mark, the answer span bold inside
+        expect(card.locator("mark.uca-support")).to_have_count(1)
+        expect(card.locator("mark.uca-support strong.uca-answer")).to_have_text("Brussels")
+        ratio = _contrast(pg, "#uca-sources mark.uca-support strong.uca-answer")
+        assert ratio >= MIN_CONTRAST, f"{theme}: answer span contrast {ratio:.2f}"
         pg.mouse.move(0, 0)
         _screenshot(pg, f"daily-desktop-{theme}.png", f"screenshot-desktop-{theme}.png")
         pg.locator("#uca-sources .uca-card button.uca-view").first.click()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ui.render import answer_markdown, sources_html
 
 
@@ -21,7 +23,10 @@ def test_the_chat_shows_the_span_in_bold_and_the_badge_by_its_label():
               "citations": cites, "passages": []}
     assert "located in **Brussels**." in answer_markdown(answer)
     html_ = sources_html(answer)
-    assert html_.count('<mark class="uca-support">') == 2  # each card's sentence highlighted whole, in one piece
+    assert html_.count("<mark class=\"uca-support\">") == 2  # each card's sentence highlighted whole, in one piece
+    # the span is bold inside the one highlighted sentence
+    assert re.search(r'<mark class="uca-support">[^<]*located in <strong class="uca-answer">Brussels</strong>\.</mark>',
+                     html_), html_
     assert "answers the question</span>" in html_ and ">context</span>" in html_
     assert "supports the answer" not in html_
 
