@@ -3,8 +3,9 @@ headings, PDF pages marked) and escaped like the sources panel, the passage and 
 highlighted, the page scrolled to the passage (``#uca-view-target``).
 
 Only an indexed document is opened (its name must be a committed source of the manifest), through the same
-loader and limits as ingest, inside the corpus folder. A document longer than ``UCA_VIEWER_CHARS`` is shown
-around the passage.
+loader, limits and time limit as ingest (a worker process stopped after ``UCA_MAX_FILE_SECONDS``: a file
+swapped for a hostile one after its ingest cannot hold the app), inside the corpus folder. A document longer
+than ``UCA_VIEWER_CHARS`` is shown around the passage.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ingest.files import LoadLimits
+from ingest.files import LoadError, LoadLimits
+from ingest.isolation import IsolatedLoader
 from ingest.loaders import LoadedDocument, load_document
 from ingest.settings import Settings
 from ui import citations, documents, render
@@ -63,10 +65,31 @@ def _headings(doc: LoadedDocument, lo: int, hi: int) -> list[tuple[int, int, int
     return [(a - lo, b - lo, level, text) for a, b, level, text in spans if lo <= a and b <= hi]
 
 
+def _work(path: Path, source: str, limits: LoadLimits, _chunk_size: int, _chunk_overlap: int) -> LoadedDocument:
+    """What the viewer's worker runs (the signature of :class:`ingest.isolation.IsolatedLoader`'s work)."""
+    return load_document(path, source, limits)
+
+
+def load_bounded(settings: Settings, path: Path, source: str, limits: LoadLimits | None = None) -> LoadedDocument:
+    """``path`` loaded as at ingest: its loader and limits, in a worker stopped after ``UCA_MAX_FILE_SECONDS``;
+    raises :class:`LoadError` with the reason (a timeout is one)."""
+    loader = IsolatedLoader(settings, _work)
+    try:
+        return loader.load(path, source, limits or LoadLimits.from_settings(settings))
+    except LoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a timeout or a dead worker: the reason is shown, the app goes on
+        raise LoadError(loader.reason(exc)) from exc
+    finally:
+        loader.close()
+
+
 @functools.lru_cache(maxsize=PAGE_CACHE)
-def _pages(path: str, size: int, mtime_ns: int, limits: LoadLimits, source: str) -> tuple[tuple[int, int], ...]:
+def _pages(path: str, size: int, mtime_ns: int, limits: LoadLimits, source: str,
+           seconds: float) -> tuple[tuple[int, int], ...]:
     """(offset, page number) of a PDF's pages, loaded once per version of the file."""
-    return tuple(load_document(Path(path), source, limits).pages)
+    timed = Settings.model_construct(max_file_seconds=seconds)  # the worker's time limit (an lru_cache key)
+    return tuple(load_bounded(timed, Path(path), source, limits).pages)
 
 
 def sentence_page(settings: Settings, c: dict[str, Any]) -> int | None:
@@ -80,7 +103,7 @@ def sentence_page(settings: Settings, c: dict[str, Any]) -> int | None:
     try:
         st = path.stat()
         pages = _pages(str(path), st.st_size, st.st_mtime_ns, LoadLimits.from_settings(settings),
-                       str(c.get("source")))
+                       str(c.get("source")), settings.max_file_seconds)
     except Exception as exc:  # gone or unreadable: the passage's page
         log.warning("page of %s: %s", c.get("source"), exc)
         return page
@@ -106,7 +129,7 @@ def document_html(settings: Settings, c: dict[str, Any] | None, lang: str, key: 
         return _empty(lang, _note(lang, "viewer_missing"))
     corpus = settings.resolved_corpus_dir()
     try:
-        doc = load_document(corpus / source, source, LoadLimits.from_settings(settings))
+        doc = load_bounded(settings, corpus / source, source)
     except Exception as exc:  # gone, changed into something unreadable, over a limit
         log.warning("viewer: %s: %s", source, exc)
         return _empty(lang, _note(lang, "viewer_failed", message=render.without_paths(str(exc))))
