@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import quote
 
 ALIAS = "uca-files"  # what the temporary folder's path becomes in replies
 REWRITTEN_TYPES = (b"application/json", b"text/event-stream")  # reply content types that can carry paths
@@ -52,9 +53,12 @@ class CachePathMask:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        if path.startswith(FILE_ROUTE + ALIAS + "/"):
-            real = FILE_ROUTE + self.folder + path[len(FILE_ROUTE) + len(ALIAS):]
-            scope = {**scope, "path": real, "raw_path": real.encode("utf-8")}
+        lead = FILE_ROUTE + ALIAS
+        if path.startswith(lead + "/"):
+            raw = scope.get("raw_path") or path.encode("utf-8")
+            real_raw = (FILE_ROUTE + quote(self.folder)).encode("ascii") + raw[len(lead):] \
+                if raw.startswith(lead.encode("ascii")) else raw
+            scope = {**scope, "path": FILE_ROUTE + self.folder + path[len(lead):], "raw_path": real_raw}
         if _content_type(scope.get("headers", [])) == b"application/json":
             receive = self._unmasking(receive)
         await self.app(scope, receive, self._masking(send))
