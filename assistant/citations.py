@@ -64,11 +64,22 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
 _HEADING_CUT = re.compile(r",\s|:\s|\s[–—-]\s")
 
 
+def names_something(heading: str) -> bool:
+    """Whether a (cut) heading names an entity, with an acronym or a capitalised word after its first ("HOPE",
+    "French Healthcare", "Maria Kirilenko", "CraNE and JANE"), rather than a topic ("Partners and funding",
+    "Carrière", "Unicancer's action on the international scene")."""
+    words = _WORD.findall(heading)
+    return any(len(w) > 1 and w.isupper() for w in words) or any(w[:1].isupper() for w in words[1:])
+
+
 def heading_subject(passage: Passage) -> str:
-    """What a passage's section is about, in short: its last heading up to a comma or colon ("HOPE, European
-    Hospital and Healthcare Federation" -> "HOPE"); the title when there is no section."""
-    head = re.split(r"\s+>\s+", passage.section or "")[-1].strip() or (passage.title or "").strip()
-    return _HEADING_CUT.split(head, maxsplit=1)[0].strip()
+    """What a passage's section is about, in short: the nearest heading of its path, then its title, that names
+    something (:func:`names_something`), up to a comma or colon ("HOPE, European Hospital and Healthcare
+    Federation" -> "HOPE"; "HOPE > Members" -> "HOPE"); when none does, its last heading (or the title)."""
+    heads = [h.strip() for h in re.split(r"\s+>\s+", passage.section or "") if h.strip()]
+    cut = [_HEADING_CUT.split(h, maxsplit=1)[0].strip() for h in [*reversed(heads), (passage.title or "").strip()]]
+    cut = [c for c in cut if c]
+    return next((c for c in cut if names_something(c)), cut[0] if cut else "")
 
 
 def without_subject(claim: str, passage: Passage) -> str:

@@ -10,7 +10,9 @@ which answer span and label, what subject they need to stand alone, and what the
 * A request the offline mode cannot do (summarise, compare, translate, write) gets a notice saying so and the
   most relevant passages; a comparison gets, for each thing compared, what the documents say about it.
 * A sentence whose subject is a pronoun or missing ("Its head office...", "Unicancer is a member since its
-  creation...") is shown after its section's subject ("HOPE: Its head office..."); the citation stays verbatim.
+  creation...") is shown after its section's subject ("HOPE: Its head office..."), the nearest heading that
+  names something; when no heading does ("Partners and funding"), a sentence opening with a pronoun is quoted
+  after the sentence before it. The citation stays verbatim.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.answering import Scored, cite_each_sentence, is_list_question, sub_questions
-from assistant.citations import Sentence, heading_subject, passage_sentences
+from assistant.citations import Sentence, heading_subject, names_something, passage_sentences
 from assistant.reader import NAME, STRICT_KINDS, Span, answer_kind, bare_kind, find_span
 from assistant.results import Passage
 from common.lang import DEFAULT_LANGUAGE, get
@@ -71,10 +73,29 @@ def standalone_prefix(p: Passage, s: Sentence) -> str:
     return ""
 
 
+def antecedent(p: Passage, s: Sentence) -> Sentence | None:
+    """The sentence just before ``s`` in its paragraph when ``s`` opens with a pronoun ("It is also a major
+    player...") and no heading of its passage names what it stands for (``names_something``): that sentence
+    is quoted first, so the quote stands alone without guessing its subject. None otherwise."""
+    if s.kind != "sentence":
+        return None
+    first = _WORD.search(s.text)
+    if not first or fold(first.group(0)) not in lang_words("anaphora") or names_something(heading_subject(p)):
+        return None
+    before = [x for x in passage_sentences(p.text) if x.end <= s.start]
+    prev = before[-1] if before else None
+    if prev is None or prev.kind != "sentence" or "\n\n" in p.text[prev.end:s.start]:
+        return None
+    return prev
+
+
 def _line(p: Passage, pick: Pick) -> str:
     text = pick.sentence.text.strip()
     if pick.sentence.kind == "bullet":
         text = text[:1].upper() + text[1:]
+    prev = antecedent(p, pick.sentence)
+    if prev is not None:
+        return cite_each_sentence(prev.text.strip(), pick.n) + " " + cite_each_sentence(text, pick.n)
     return standalone_prefix(p, pick.sentence) + cite_each_sentence(text, pick.n)
 
 

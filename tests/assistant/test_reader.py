@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -256,6 +257,25 @@ def test_a_sentence_naming_its_subject_by_its_last_name_stands_alone():
     assert standalone_prefix(p, _sentence("Elle commence le tennis à 7 ans.")) == "Maria Kirilenko: "
 
 
+
+def test_the_subject_comes_from_the_nearest_heading_that_names_something_else_the_sentence_before():
+    from assistant.citations import heading_subject, names_something, passage_sentences
+    from assistant.compose import antecedent
+
+    assert names_something("HOPE") and names_something("French Healthcare") and names_something("CraNE and JANE")
+    assert not names_something("Partners and funding") and not names_something("Carrière")
+    members = _passage("HOPE, European Hospital and Healthcare Federation > Members", "They meet twice a year.")
+    assert heading_subject(members) == "HOPE"  # past the topic heading, up to the one that names something
+    assert standalone_prefix(members, _sentence("They meet twice a year.")) == "HOPE: "
+    text = "The Snark Registry was founded in 2031. It is funded by the Vorpal Trust.\n\nIt has ten staff."
+    funding = Passage(id="p", text=text, source="s.md", title="annual report", section="Partners and funding",
+                      start=0, end=len(text), chunk_index=0, score=1.0)
+    founded, funded, staff = passage_sentences(text)
+    assert antecedent(funding, funded) == founded  # no heading names "It": the sentence before is quoted first
+    assert antecedent(funding, staff) is None  # another paragraph: not its antecedent
+    assert antecedent(funding, founded) is None  # no pronoun
+    assert antecedent(members, _sentence("They meet twice a year.")) is None  # a heading names it
+
 @pytest.mark.slow
 def test_a_multi_part_question_says_which_part_the_documents_do_not_answer(bot):
     a = bot.ask("Where is HOPE's head office, and how many employees does it have?")
@@ -266,3 +286,13 @@ def test_a_multi_part_question_says_which_part_the_documents_do_not_answer(bot):
     assert "2012" in a.text and "2015" in a.text and "only part" not in a.text
     # every part unanswerable: still refused
     assert bot.ask("How many employees does Unicancer have?").refusal_rule == "no_count_evidence"
+
+
+@pytest.mark.slow
+def test_a_quote_opening_with_a_pronoun_under_a_topic_heading_brings_its_antecedent(bot):
+    # "Unicancer's action on the international scene" is a topic, not a name: "It" is said by the sentence before
+    a = bot.ask("Is Unicancer a major player at the European level?")
+    assert not a.refused and a.flagged == 0
+    assert re.match(r"Unicancer is the only French non-profit hospital network[^\[]*\[1\] It is also a major player",
+                    a.text), a.text
+    assert "international scene:" not in a.text
