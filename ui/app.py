@@ -69,6 +69,28 @@ def _example_links(markdown: str) -> str:
                      for line in markdown.split("\n"))
 
 
+class Pacer:
+    """Spaces the streamed updates of one answer that come at once (an extractive answer is ready whole), so
+    that the page shows them one after the other: at most ``total`` seconds of pauses per answer, ``total /
+    (steps - 1)`` each; updates that come slowly by themselves (LLM tokens) are not held back."""
+
+    def __init__(self, total: float, steps: int) -> None:
+        self.left = max(0.0, total)
+        self.gap = self.left / max(1, steps - 1)
+        self.last: float | None = None
+
+    def wait(self) -> None:
+        """Before an update: pause for what is missing of the gap since the previous one, within the budget."""
+        if self.last is not None and self.left > 0:
+            pause = min(self.gap - (time.monotonic() - self.last), self.left)
+            if pause > 0:
+                time.sleep(pause)
+                self.left -= pause
+
+    def sent(self) -> None:
+        self.last = time.monotonic()
+
+
 class ChatApp:
     """The app's behaviour, independent of the layout: one assistant, shared by all sessions."""
 
@@ -132,12 +154,15 @@ class ChatApp:
         try:
             stream = self.assistant.stream(turn["question"], history, k=int(k) if k else None, mode=mode or None)
             final: Answer | None = None
+            pacer = Pacer(self.settings.stream_pause_seconds, self.settings.stream_steps)
             for part in stream:
                 if isinstance(part, Answer):
                     final = part
                 else:
+                    pacer.wait()
                     turn["partial"] = str(part)
                     yield "", self.messages([*turns, turn], lang), *skip
+                    pacer.sent()
         except QuestionError as exc:
             gr.Warning(exc.text(lang), title=t(lang, "question_not_sent"))
             yield message, self.messages(turns, lang), *skip

@@ -198,3 +198,54 @@ def test_ingest_progress_reaches_the_page_with_its_stage_and_fraction(fake_setti
     stages = [d for _, d in calls]
     for stage in ("Parcours du corpus", "Lecture et découpage", "Écriture de l'index", "Bascule vers le nouvel index"):
         assert stage in stages, stages
+
+
+# -- streaming in the chat (item 7)
+
+class _Clock:
+    """time.monotonic and time.sleep of ui.app, for a test: sleeping advances the clock, and so does ``tick``."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 1000.0, []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _streaming_app(fake_settings, parts: int, tick: float, clock: _Clock, **settings):
+    from assistant.results import Answer
+    from ui.app import ChatApp
+
+    words = [f"w{i}" for i in range(parts)]
+
+    class _Assistant:  # an answer whose partial texts come ``tick`` seconds apart
+        def stream(self, question, history, k=None, mode=None):
+            for i in range(1, parts + 1):
+                clock.now += tick
+                yield " ".join(words[:i])
+            yield Answer(question=question, query=question, text=" ".join(words), refused=False, mode="extractive")
+
+    return ChatApp(fake_settings.model_copy(update=settings), _Assistant())
+
+
+@pytest.mark.parametrize(("tick", "pause", "paced"), [(0.0, 0.04, True), (0.05, 0.04, False), (0.0, 0.0, False)])
+def test_updates_that_come_at_once_are_spaced_within_a_small_budget(fake_settings, monkeypatch, tick, pause, paced):
+    import ui.app
+
+    clock = _Clock()
+    monkeypatch.setattr(ui.app.time, "monotonic", clock.monotonic)
+    monkeypatch.setattr(ui.app.time, "sleep", clock.sleep)
+    app = _streaming_app(fake_settings, 10, tick, clock, stream_pause_seconds=pause, stream_steps=6)
+    updates = list(app.respond("q", [], "extractive", 5, "en"))
+    partials = [u[1][-1]["content"] for u in updates if u[1][-1]["content"].endswith("▍")]
+    assert len(partials) == 10  # every partial text reaches the page
+    assert sum(clock.sleeps) <= pause + 1e-9
+    if paced:  # the budget is spent in pauses of at most pause / (steps - 1), one before each update
+        assert len(clock.sleeps) >= 5 and max(clock.sleeps) <= pause / 5 + 1e-9
+        assert sum(clock.sleeps) == pytest.approx(pause)
+    else:  # slow updates (LLM tokens) or no budget: never held back
+        assert clock.sleeps == []

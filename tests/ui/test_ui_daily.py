@@ -418,3 +418,22 @@ def test_regenerate_answers_the_last_question_again_and_stop_shows_while_answeri
     page.reload()
     _loaded(page)
     expect(_bot(page)).to_have_count(1)  # the store holds the question once
+
+
+PARTIALS_JS = """() => { window.ucaPartials = [];
+    new MutationObserver(() => {
+        const bots = document.querySelectorAll('#uca-chat [data-testid=bot]');
+        const text = bots.length ? bots[bots.length - 1].innerText : '';
+        const seen = window.ucaPartials;
+        if (text.includes('▍') && seen[seen.length - 1] !== text) seen.push(text);
+    }).observe(document.querySelector('#uca-chat'), {subtree: true, childList: true, characterData: true}); }"""
+
+
+def test_an_extractive_answer_appears_in_several_growing_updates(page):
+    page.evaluate(PARTIALS_JS)
+    _ask(page, "Where is HOPE's head office?", 1, "Brussels")  # a one-sentence answer
+    partials = [p.replace("▍", "").strip() for p in page.evaluate("window.ucaPartials")]
+    assert len(partials) >= 2, f"the answer was shown in {len(partials)} partial update(s): {partials}"
+    for shorter, longer in zip(partials, partials[1:], strict=False):
+        assert longer.startswith(shorter) and len(longer) > len(shorter), partials
+    assert _bot(page).first.inner_text().startswith(partials[-1])
