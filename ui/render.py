@@ -225,8 +225,11 @@ def sources_html(answer: dict[str, Any] | None, lang: str = "en", turn: int = 0)
         return (f"<div class=\"uca-sources uca-empty\">{head}<p>{html.escape(t(lang, 'cites_none'))}</p>"
                 f"{trace}</div>")
     count = t(lang, "cited_one") if len(cards) == 1 else t(lang, "cited_many", n=len(cards))
-    return (f"<div class=\"uca-sources\" data-turn=\"{int(turn)}\">{head}<p class=\"uca-count\">"
-            f"{html.escape(count)}</p>{''.join(cards)}{trace}</div>")
+    # the cards fold and unfold with a tap on their count (on a phone they sit right under the answer, above the
+    # examples and settings); they start open, and a followed [n] opens them again (ui.page)
+    return (f"<div class=\"uca-sources\" data-turn=\"{int(turn)}\">{head}<details class=\"uca-fold\" open>"
+            f"<summary class=\"uca-count\" title=\"{html.escape(t(lang, 'fold_sources'))}\">{html.escape(count)}"
+            f"</summary>{''.join(cards)}{trace}</details></div>")
 
 
 TRACE_VALUE_CHARS = 240  # longest value shown per decision in the trace panel

@@ -244,6 +244,7 @@ LANGUAGE = Language(
         "cites_none": "This answer cites no passage.",
         "cited_one": "1 cited passage",
         "cited_many": "{n} cited passages",
+        "fold_sources": "Show or hide the sources",
         "sources_heading": "Sources:",
         "planted_badge": "instructions in the document, ignored",
         "planted_title": "Gives instructions to the assistant or the reader: not followed, not an answer",

@@ -313,6 +313,7 @@ LANGUAGE = Language(
         "cites_none": "Cette réponse ne cite aucun passage.",
         "cited_one": "1 passage cité",
         "cited_many": "{n} passages cités",
+        "fold_sources": "Afficher ou masquer les sources",
         "sources_heading": "Sources :",
         "planted_badge": "instructions dans le document, ignorées",
         "planted_title": "Donne des instructions à l'assistant ou au lecteur : non suivies, ce n'est pas une réponse",

@@ -47,6 +47,21 @@ def test_markers_become_links_to_cards_and_nothing_else_does():
     assert all(href.startswith("#uca-src-3-") for href in links), links
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_cards_fold_under_their_count_and_start_open(lang):
+    cards = [_cite(1, "Its head office is in Brussels.", "Its head office is in Brussels."),
+             _cite(2, f"{HOSTILE} It has 900 members.", "It has 900 members.")]
+    out = render.sources_html({"text": "Brussels [1]. Members [2].", "citations": cards,
+                               "trace": [{"name": "gate", "decided": {}, "ms": 1.0}]}, lang, 4)
+    fold = re.search(r'<details class="uca-fold" open><summary class="uca-count" title="([^"]*)">([^<]*)</summary>'
+                     r"(.*)</details></div>$", out, re.S)
+    assert fold, out
+    assert fold.group(1) == html.escape(t(lang, "fold_sources")) and fold.group(2) == t(lang, "cited_many", n=2)
+    assert re.findall(r'<article class="uca-card" id="([^"]+)"', fold.group(3)) == ["uca-src-4-1", "uca-src-4-2"]
+    assert 'class="uca-trace"' in fold.group(3)  # folded with the cards
+    assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+
+
 def test_plain_text_and_footnotes_give_markers_and_sources():
     c = _cite(1, "Its head office is in Brussels.", "Its head office is in Brussels.", page=4)
     answer = {"text": "It is in Brussels. [1]", "citations": [c]}

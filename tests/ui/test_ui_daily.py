@@ -25,6 +25,7 @@ DOCS = ROOT / "docs"
 MIN_CONTRAST = 4.5  # WCAG AA for body text
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1400, "height": 950}
+PHONE_GAP = 40  # px: the layout's two gaps (16 px each) between the question box, the sources title and the sources
 
 VORPAL_MD = """# Vorpal Clinic
 
@@ -69,11 +70,13 @@ def browser():
             b.close()
 
 
-def _open(browser, server, *, locale: str = "en-US", viewport: dict | None = None, query: str = ""):
+def _open(browser, server, *, locale: str = "en-US", viewport: dict | None = None, query: str = "",
+          touch: bool = False):
     from playwright.sync_api import expect
 
     expect.set_options(timeout=60_000)
-    context = browser.new_context(viewport=viewport or DESKTOP, locale=locale, accept_downloads=True)
+    context = browser.new_context(viewport=viewport or DESKTOP, locale=locale, accept_downloads=True,
+                                  has_touch=touch)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
@@ -355,24 +358,53 @@ def test_highlighted_sentence_is_readable_in_light_and_dark_mode(browser, server
         context.close()
 
 
+def _page_width(pg) -> int:
+    return pg.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+
+
 def test_phone_layout_has_no_overflow_opens_at_the_top_and_puts_sources_under_the_answer(browser, server):
     from playwright.sync_api import expect
 
-    context, pg = _open(browser, server, viewport=PHONE)
+    context, pg = _open(browser, server, viewport=PHONE, touch=True)
     try:
         pg.wait_for_timeout(1000)  # late layout shifts and focus would scroll now
         assert pg.evaluate("window.scrollY") == 0, "the page did not open at the top"
         _ask(pg, "Where is HOPE's head office?", 1, "Brussels")
-        expect(pg.locator("#uca-sources .uca-card").first).to_be_visible()
-        width = pg.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"the page is {width} px wide"
+        cards = pg.locator("#uca-sources .uca-card")
+        expect(cards.first).to_be_visible()
+        assert _page_width(pg) <= PHONE["width"], f"the page is {_page_width(pg)} px wide"
         send = pg.locator("#uca-send").bounding_box()
         assert send and send["x"] + send["width"] <= PHONE["width"], "the Ask button is cut off"
-        y = {sel: pg.locator(sel).bounding_box()["y"] for sel in
-             ("#uca-chat", "#uca-input", "#uca-sources", "#uca-examples-box", "#uca-settings")}
+        box = {sel: pg.locator(sel).bounding_box() for sel in
+               ("#uca-chat", "#uca-input", "#uca-sources-title", "#uca-sources", "#uca-examples-box",
+                "#uca-settings")}
+        y = {sel: b["y"] for sel, b in box.items()}
         assert y["#uca-chat"] < y["#uca-input"] < y["#uca-sources"] < y["#uca-examples-box"] < y["#uca-settings"], y
+        # directly under the answer: only the question box and the panel's title come between
+        below_input = box["#uca-input"]["y"] + box["#uca-input"]["height"]
+        title = box["#uca-sources-title"]
+        assert below_input <= title["y"] and title["y"] + title["height"] <= y["#uca-sources"], box
+        assert y["#uca-sources"] - below_input <= title["height"] + PHONE_GAP, box
         pg.evaluate("document.querySelector('#uca-chat').scrollIntoView()")
         _screenshot(pg, "daily-phone.png", "screenshot-phone.png")
+
+        # the sources fold and unfold with a tap on their count, and the page stays as wide as the phone
+        toggle = pg.locator("#uca-sources details.uca-fold > summary")
+        expect(toggle).to_have_text("1 cited passage")
+        toggle.tap()
+        expect(cards.first).to_be_hidden()
+        expect(toggle).to_be_visible()
+        assert pg.locator("#uca-sources").bounding_box()["height"] < box["#uca-sources"]["height"] / 2
+        assert _page_width(pg) <= PHONE["width"], f"folded: the page is {_page_width(pg)} px wide"
+        toggle.tap()
+        expect(cards.first).to_be_visible()
+        assert _page_width(pg) <= PHONE["width"], f"unfolded: the page is {_page_width(pg)} px wide"
+        # folded, a followed [n] unfolds them to show its card
+        toggle.tap()
+        expect(cards.first).to_be_hidden()
+        _bot(pg).first.locator("a[href='#uca-src-0-1']").tap()
+        expect(cards.first).to_be_visible()
+        expect(cards.first).to_have_class(re.compile(r"\buca-flash\b"))
     finally:
         context.close()
 
