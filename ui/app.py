@@ -430,7 +430,15 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         # while an answer is written, Stop replaces Ask
         busy = {"fn": lambda: (gr.update(visible=False), gr.update(visible=True)), "inputs": None,
                 "outputs": [send, send_stop], "queue": False, **private}
-        idle = {**busy, "fn": lambda: (gr.update(visible=True), gr.update(visible=False))}
+
+        def settled(state: list[dict[str, Any]], code: str) -> tuple:
+            """Ask is back, and the chat shows the conversation as kept: after Stop, without the unfinished answer
+            and its question (their claims are unchecked). Also run after a stopped answer's cancellation is
+            done (Gradio then runs what follows the answer): a partial update still on its way when Stop was
+            clicked reaches the page after Stop's own update, and would stay there, cursor and all."""
+            return app.messages(state, code), gr.update(visible=True), gr.update(visible=False)
+
+        idle = {**busy, "fn": settled, "inputs": [turns, lang], "outputs": [chatbot, send, send_stop]}
         answering = [msg.submit(**busy).then(app.respond, inputs, outputs, **private),
                      send.click(**busy).then(app.respond, inputs, outputs, **private)]
         for button in examples:
@@ -448,11 +456,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         for event in answering:
             event.then(**idle).then(**save)
 
-        def stopped(state: list[dict[str, Any]], code: str) -> tuple:
-            """The unfinished answer and its question go; Ask is back."""
-            return app.messages(state, code), gr.update(visible=True), gr.update(visible=False)
-
-        send_stop.click(stopped, [turns, lang], [chatbot, send, send_stop], cancels=answering, queue=False,
+        send_stop.click(settled, [turns, lang], [chatbot, send, send_stop], cancels=answering, queue=False,
                         **private)
 
         def reset(code: str) -> tuple:

@@ -18,7 +18,8 @@ import pytest
 
 from testing.browser import launch
 from testing.env import ROOT
-from testing.servers import ChatServer, ingest
+from testing.fakes import passages_in
+from testing.servers import ChatServer, StubOpenAI, ingest
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 DOCS = ROOT / "docs"
@@ -45,7 +46,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[ChatServer]:
+def indexed(tmp_path_factory) -> Path:
+    """The corpus plus a Markdown and a PDF document, indexed (``index``), and a copy of that index
+    (``index-llm``) for the app with a language model."""
     from tests.conftest import make_pdf
 
     base = tmp_path_factory.mktemp("daily")
@@ -54,7 +57,14 @@ def server(tmp_path_factory) -> Iterator[ChatServer]:
     (corpus / "vorpal.md").write_text(VORPAL_MD, encoding="utf-8")
     (corpus / "bandersnatch.pdf").write_bytes(make_pdf(PDF_PAGES))
     ingest(corpus, index)
-    with ChatServer(corpus, index, base / "chat.log", GRADIO_TEMP_DIR=str(base / "gradio-tmp")) as srv:
+    shutil.copytree(index, base / "index-llm")  # before any server opens the index
+    return base
+
+
+@pytest.fixture(scope="module")
+def server(indexed) -> Iterator[ChatServer]:
+    with ChatServer(indexed / "corpus", indexed / "index", indexed / "chat.log",
+                    GRADIO_TEMP_DIR=str(indexed / "gradio-tmp")) as srv:
         yield srv
 
 
@@ -469,3 +479,71 @@ def test_an_extractive_answer_appears_in_several_growing_updates(page):
     for shorter, longer in zip(partials, partials[1:], strict=False):
         assert longer.startswith(shorter) and len(longer) > len(shorter), partials
     assert _bot(page).first.inner_text().startswith(partials[-1])
+
+
+# -- stop while a language model streams
+
+TOKEN_SECONDS = 0.15  # between two tokens of the stub model: a long reply streams for seconds
+LONG_REPLY = 60  # sentences of the reply to a question asking for details (about 7 tokens each)
+SETTLE_TOKENS = 8  # token intervals waited after Stop for a late update to show
+STOP_ROUNDS = 2  # answers stopped in a row (a late partial update reached the page after Stop in 1 of 3 runs)
+
+
+def _llm_script(messages: list[dict]) -> str:
+    """The stub model: a follow-up rewritten as itself; otherwise the head office of HOPE cited from its passage,
+    one sentence, or LONG_REPLY of them when the question asks for details."""
+    prompt = "\n".join(str(m["content"]) for m in messages)
+    if "Standalone question:" in prompt:
+        return prompt.rsplit("Last question:", 1)[1].split("\n", 1)[0].strip()
+    n = next((n for n, body in sorted(passages_in(messages).items()) if "Brussels" in body), None)
+    if n is None:
+        return "The documents do not say."
+    question = prompt.rsplit("Question:", 1)[1]
+    return f"HOPE's head office is located in Brussels [{n}]. " * (LONG_REPLY if "detail" in question else 1)
+
+
+@pytest.fixture(scope="module")
+def llm(indexed) -> Iterator[tuple[ChatServer, StubOpenAI]]:
+    """``uca chat`` in the LLM answer mode, its model a slow OpenAI-compatible stub on 127.0.0.1."""
+    with StubOpenAI(_llm_script, token_seconds=TOKEN_SECONDS) as stub:
+        env = {"UCA_LLM": "openai:stub-model", "UCA_LLM_BASE_URL": stub.base_url, "UCA_LLM_API_KEY": "test",
+               "UCA_ANSWER_MODE": "llm", "GRADIO_TEMP_DIR": str(indexed / "gradio-tmp-llm")}
+        with ChatServer(indexed / "corpus", indexed / "index-llm", indexed / "chat-llm.log", **env) as srv:
+            yield srv, stub
+
+
+def test_stop_ends_a_streaming_llm_answer_and_the_next_question_is_answered(browser, llm):
+    from playwright.sync_api import expect
+
+    srv, stub = llm
+    context, pg = _open(browser, srv)
+    try:
+        pg.locator("#uca-settings").get_by_text("Settings").click()
+        expect(pg.locator("#uca-mode input[value='llm']")).to_be_checked()
+        for _ in range(STOP_ROUNDS):
+            streams = len(stub.streams)
+            pg.fill("#uca-question textarea", "Where is HOPE's head office? Give every detail.")
+            pg.press("#uca-question textarea", "Enter")
+            expect(_bot(pg).first).to_contain_text(re.compile(r"Brussels.*Brussels.*▍", re.S))  # streaming
+            expect(pg.locator("#uca-send")).to_be_hidden()
+            pg.locator("#uca-stop").click()
+            expect(pg.locator("#uca-send")).to_be_visible()
+            expect(pg.locator("#uca-stop")).to_be_hidden()
+            expect(_bot(pg)).to_have_count(0)  # the unfinished answer (its claims unchecked) goes, and its question
+            shown = pg.locator("#uca-chat").inner_text()
+            pg.wait_for_timeout(SETTLE_TOKENS * TOKEN_SECONDS * 1000)
+            assert pg.locator("#uca-chat").inner_text() == shown, "the chat changed after Stop"
+            assert "▍" not in shown and "Brussels" not in shown
+            record = stub.streams[streams]
+            assert record["cut"] and not record["finished"], record  # the app stopped reading the model
+            assert record["sent"] < record["tokens"] / 2, record
+            sent = record["sent"]
+            pg.wait_for_timeout(SETTLE_TOKENS * TOKEN_SECONDS * 1000)
+            assert record["sent"] == sent, "the model was still read after Stop"
+
+        _ask(pg, "Where is HOPE's head office?", 1, "Brussels")
+        expect(_bot(pg).first).to_contain_text("[1]")
+        assert stub.streams[-1]["finished"]
+        expect(pg.locator("#uca-sources .uca-card").first).to_contain_text("unicancer-international.txt")
+    finally:
+        context.close()
