@@ -43,6 +43,7 @@ CSS = """
 .uca-fold > summary::before { content: "▾"; display: inline-block; width: 1.1em; }
 .uca-fold:not([open]) > summary::before { content: "▸"; }
 .uca-fold:not([open]) > summary { margin-bottom: 0; }
+.uca-trace-id, .uca-trace-ms { font-size: 0.75rem; color: var(--body-text-color-subdued); }
 .uca-query { font-size: 0.9rem; padding: 6px 10px; border-radius: 8px; background: var(--background-fill-primary);
   border: 1px dashed var(--border-color-primary); }
 .uca-card { background: var(--background-fill-primary); border: 1px solid var(--border-color-primary);

@@ -177,6 +177,69 @@ def test_every_language_has_every_interface_text_with_the_same_fields():
         assert len(get(code).example_questions) >= 3
 
 
+@pytest.mark.parametrize("table", ["skip_reasons", "trace_labels"])
+def test_every_language_has_every_skip_reason_and_trace_label_with_the_same_fields(table):
+    english = getattr(get("en"), table)
+    fields = {k: {f for _, f, _, _ in string.Formatter().parse(v) if f} for k, v in english.items()}
+    for code in available():
+        texts = getattr(get(code), table)
+        assert set(texts) == set(english), f"{code}: missing {set(english) - set(texts)}"
+        for key, text in texts.items():
+            assert {f for _, f, _, _ in string.Formatter().parse(text) if f} == fields[key], (code, key)
+
+
+def _skipped(code: str, note: str | None = None, **params) -> dict:
+    from ingest import reasons
+
+    return reasons.entry("doc.pdf", code, note, **params)
+
+
+def test_skip_reasons_are_said_in_the_interface_language_from_their_code():
+    from ui.i18n import skip_reason
+
+    big = _skipped("too_large", "note_kept", size=12_345_678, limit=10_000_000)
+    assert skip_reason(big, "en") == big["reason"] == ("file too large (12,345,678 bytes > limit 10,000,000; "
+                                                        "UCA_MAX_FILE_BYTES); keeping the previously indexed version")
+    assert skip_reason(big, "fr") == ("fichier trop gros (12\u202f345\u202f678 octets > limite de "
+                                      "10\u202f000\u202f000 ; UCA_MAX_FILE_BYTES) ; la version indexée auparavant "
+                                      "est gardée")
+    assert skip_reason(_skipped("html_no_text"), "fr-FR") == "aucun texte visible dans le HTML"
+    assert skip_reason(_skipped("timeout", seconds=120.0), "fr") == ("chargement plus long que 120 s "
+                                                                     "(UCA_MAX_FILE_SECONDS) ; abandonné")
+    # no code, an unknown code, parameters that do not fit: the English reason
+    for item in ({"source": "a", "reason": "an old reason"}, {"source": "a", "reason": "new", "code": "zz"},
+                 {"source": "a", "reason": "odd", "code": "too_large", "params": {"size": 1}}):
+        assert skip_reason(item, "fr") == item["reason"]
+
+
+def test_skipped_files_and_upload_results_show_french_reasons():
+    from ui.documents import FileResult
+
+    out = render.skipped_markdown([_skipped("unsupported_type", suffix=".odt"),
+                                   {"source": "<b>x</b>.md", "reason": "an *old* reason"}], "fr")
+    assert "type de fichier non pris en charge « .odt »" in out and "an \\*old\\* reason" in out
+    assert "unsupported" not in out and "<b>" not in out
+    results = render.results_html([FileResult("x.html", "refused", "aucun texte <visible>")], "r", "fr")
+    assert "✗ refusé" in results and "aucun texte &lt;visible&gt;" in results
+
+
+def test_the_trace_panel_names_steps_and_decisions_in_the_interface_language():
+    trace = [{"name": "gate", "decided": {"confidence": 0.41, "refused": True, "rule": "low_confidence"}, "ms": 3.2},
+             {"name": "toy_rerank", "decided": {"order": ["<b>a</b>"], "rewritten": False}, "ms": 0.1}]
+    fr = render.trace_html({"trace": trace, "refusal_rule": "low_confidence"}, "fr")
+    assert fr.startswith("<details class=\"uca-trace\"><summary>Comment cette réponse a été trouvée</summary>")
+    assert "<strong>Décision de répondre</strong> <code class=\"uca-trace-id\">gate</code>" in fr
+    assert '<span class="uca-trace-key" title="confidence">confiance</span>: 0.41' in fr
+    assert '<span class="uca-trace-key" title="refused">refusée</span>: oui' in fr
+    assert '<span class="uca-trace-key" title="rewritten">réécrite</span>: non' in fr
+    # a step and a decision no language names keep their own names; values stay escaped
+    assert "<strong>toy_rerank</strong> <span" in fr and 'title="order">order</span>: [&#x27;&lt;b&gt;a' in fr
+    en = render.trace_html({"trace": trace}, "en")
+    assert "<strong>Answerability</strong> <code class=\"uca-trace-id\">gate</code>" in en
+    assert ">refused</span>: yes" in en
+    assert "Décision" not in en and "confiance" not in en
+
+
 def test_interface_language_from_browser_tags():
     assert [ui_language(x) for x in ("fr-FR", "fr", "FR_ca", "en-GB", "de-DE", "", None)] == \
         ["fr", "fr", "fr", "en", "en", "en", "en"]

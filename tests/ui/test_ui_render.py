@@ -194,7 +194,8 @@ def test_trace_panel_is_collapsed_escaped_and_names_the_refusal_rule():
     assert "<summary>How this answer was found</summary>" in panel
     assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in panel
     assert "Refused by rule <code>low_confidence</code>" in panel
-    assert re.search(r"<strong>gate</strong> <span class=\"uca-trace-ms\">3.2 ms</span>", panel)
+    assert re.search(r"<strong>Answerability</strong> <code class=\"uca-trace-id\">gate</code> "
+                     r"<span class=\"uca-trace-ms\">3.2 ms</span>", panel)
     assert render.sources_html(_answer(citations=[])).count("uca-trace") == 0  # no trace, no panel
 
 
