@@ -393,7 +393,7 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
                 report.skipped.append(reasons.from_error(source, exc))
                 continue
             except Exception as exc:  # noqa: BLE001 - one bad file is skipped with its reason, never the ingest
-                _skip(report, keep_docs, source, old, loader.reason(exc))
+                _skip(report, keep_docs, source, old, loader.error(exc))
                 continue
             chunks = with_languages(doc.text, chunks, settings.default_language)
             if doc.notes:

@@ -75,3 +75,18 @@ def test_load_errors_keep_their_code_through_the_loader_process():
     plain = reasons.from_error("x.md", LoadError("some message"), "note_kept")
     assert plain == {"source": "x.md", "reason": "some message; keeping the previously indexed version", "code": "",
                      "params": {}, "note": "note_kept"}
+
+
+def test_the_loader_process_failures_have_codes(fake_settings):
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    from ingest.isolation import IsolatedLoader
+
+    loader = IsolatedLoader(fake_settings.model_copy(update={"max_file_seconds": 2.5}), lambda *a: None)
+    timeout = loader.error(FutureTimeout())
+    assert (timeout.code, timeout.params) == ("timeout", {"seconds": 2.5})
+    assert loader.reason(FutureTimeout()) == "took longer than 2.5 s to load (UCA_MAX_FILE_SECONDS); abandoned"
+    failed = loader.error(RuntimeError("boom"))
+    assert failed.code == "load_failed" and str(failed) == "cannot be loaded (RuntimeError: boom)"
+    own = LoadError.of("pdf_encrypted")
+    assert loader.error(own) is own
