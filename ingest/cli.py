@@ -101,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         keys = ("documents", "chunks", "added", "removed", "unchanged_documents", "embedded", "skipped", "seconds")
         out = {k: report.as_dict()[k] for k in keys}
+        out["skipped"] = [{"source": s["source"], "reason": s["reason"]} for s in report.skipped]  # English only
         out.update(changed_documents=report.changed_documents, deleted_documents=report.deleted_documents,
                    neutralised=report.neutralised, repairs=report.repairs)
         print(json.dumps(out, ensure_ascii=False))

@@ -14,7 +14,7 @@ import stat
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ingest.settings import Settings
@@ -26,7 +26,20 @@ VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param s
 
 
 class LoadError(Exception):
-    """A file that cannot be ingested; the message is the reason shown to the user."""
+    """A file that cannot be ingested; the message is the reason (English), and ``code`` with ``params`` say it
+    in any language (:mod:`ingest.reasons`; built with :meth:`of`)."""
+
+    def __init__(self, message: str, code: str = "", params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = dict(params or {})
+
+    @classmethod
+    def of(cls, code: str, **params: Any) -> LoadError:
+        """The error of reason ``code`` with ``params``, its English text as the message."""
+        from ingest import reasons
+
+        return cls(reasons.text(code, **params), code, params)
 
 
 class FileVanished(LoadError):
@@ -92,41 +105,38 @@ def open_regular(path: Path, limits: LoadLimits) -> tuple[int, os.stat_result]:
     try:
         lst = os.lstat(path)
     except FileNotFoundError as exc:
-        raise FileVanished("file disappeared before it could be read") from exc
+        raise FileVanished.of("vanished_read") from exc
     except OSError as exc:
-        raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+        raise LoadError.of("cannot_read", error=str(exc.strerror or exc)) from exc
     if stat.S_ISLNK(lst.st_mode) and corpus is not None:
         target = os.path.realpath(path)
         if not _inside(target, corpus):
-            raise OutsideCorpus("symbolic link to a file outside the corpus folder; not indexed")
+            raise OutsideCorpus.of("link_outside")
         if not limits.links_inside:
-            raise OutsideCorpus("symbolic link; not indexed (UCA_LINKS_INSIDE_CORPUS=true allows links inside "
-                                "the corpus folder)")
+            raise OutsideCorpus.of("symlink")
     if corpus is not None and not limits.links_inside:
         flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags)
     except FileNotFoundError as exc:
-        raise FileVanished("file disappeared before it could be read") from exc
+        raise FileVanished.of("vanished_read") from exc
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise OutsideCorpus("symbolic link (swapped in during the ingest); not indexed") from exc
+            raise OutsideCorpus.of("symlink_swapped") from exc
         if exc.errno == errno.ENXIO:  # a socket
-            raise LoadError("not a regular file (FIFO, socket, device or broken link)") from exc
-        raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+            raise LoadError.of("not_regular") from exc
+        raise LoadError.of("cannot_read", error=str(exc.strerror or exc)) from exc
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
-            raise LoadError("cannot read file: Is a directory")
+            raise LoadError.of("cannot_read", error="Is a directory")
         if not stat.S_ISREG(st.st_mode):
-            raise LoadError("not a regular file (FIFO, socket, device or broken link)")
+            raise LoadError.of("not_regular")
         if corpus is not None:
             if st.st_nlink > 1 and not limits.links_inside:
-                raise OutsideCorpus(f"hard link ({st.st_nlink} names for one file; another name may lie outside "
-                                    "the corpus folder); not indexed")
+                raise OutsideCorpus.of("hard_link", links=st.st_nlink)
             if not _inside(_fd_path(fd, path), corpus):
-                raise OutsideCorpus("the file lies outside the corpus folder (a folder on its path was swapped "
-                                    "for a link); not indexed")
+                raise OutsideCorpus.of("path_swapped")
     except BaseException:
         os.close(fd)
         raise
@@ -142,7 +152,7 @@ def read_fd(fd: int, max_bytes: int) -> bytes:
             return b"".join(parts)
         total += len(block)
         if total > max_bytes:
-            raise LoadError(f"file too large (over the limit {max_bytes:,} bytes while read; UCA_MAX_FILE_BYTES)")
+            raise LoadError.of("too_large_read", limit=max_bytes)
         parts.append(block)
 
 
@@ -151,19 +161,21 @@ def read_regular(path: Path, limits: LoadLimits) -> bytes:
     fd, st = open_regular(path, limits)
     try:
         if st.st_size == 0:
-            raise LoadError("empty file")
+            raise LoadError.of("empty")
         if st.st_size > limits.max_bytes:
-            raise LoadError(f"file too large ({st.st_size:,} bytes > limit {limits.max_bytes:,}; UCA_MAX_FILE_BYTES)")
+            raise LoadError.of("too_large", size=st.st_size, limit=limits.max_bytes)
         try:
             return read_fd(fd, limits.max_bytes)
         except OSError as exc:
-            raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+            raise LoadError.of("cannot_read", error=str(exc.strerror or exc)) from exc
     finally:
         os.close(fd)
 
 
 class _TooDeep(Exception):
-    pass
+    def __init__(self, code: str, limit: int) -> None:
+        super().__init__(code, limit)
+        self.code, self.limit = code, limit
 
 
 class _DepthScan(HTMLParser):
@@ -179,12 +191,12 @@ class _DepthScan(HTMLParser):
     def handle_starttag(self, tag, attrs) -> None:
         self.elements += 1
         if self.elements > self.max_elements:
-            raise _TooDeep(f"HTML has more than {self.max_elements:,} elements (UCA_MAX_HTML_ELEMENTS)")
+            raise _TooDeep("html_too_many_elements", self.max_elements)
         if tag in VOID_ELEMENTS:
             return
         self.stack.append(tag)
         if len(self.stack) > self.max_depth:
-            raise _TooDeep(f"HTML nested more than {self.max_depth} elements deep (UCA_MAX_HTML_DEPTH)")
+            raise _TooDeep("html_too_deep", self.max_depth)
 
     def handle_startendtag(self, tag, attrs) -> None:
         self.elements += 1
@@ -206,6 +218,6 @@ def check_html_shape(html: str, max_depth: int, max_elements: int) -> None:
             scan.feed(html[i : i + HTML_SCAN_BLOCK])
         scan.close()
     except _TooDeep as exc:
-        raise LoadError(str(exc)) from None
+        raise LoadError.of(exc.code, limit=exc.limit) from None
     except Exception:  # noqa: BLE001 - a tokenizer failure is left to the real parse, which reports it
         return

@@ -69,19 +69,22 @@ class IsolatedLoader:
         return future.result()
 
     def reason(self, exc: BaseException) -> str:
-        """The skip reason for what :meth:`load` raised."""
+        """The skip reason (English) for what :meth:`load` raised."""
+        return str(self.error(exc))
+
+    def error(self, exc: BaseException) -> LoadError:
+        """What :meth:`load` raised as a load error: its reason with a code (:mod:`ingest.reasons`)."""
         from concurrent.futures import TimeoutError as FutureTimeout
 
         from pebble import ProcessExpired
 
         if isinstance(exc, LoadError):
-            return str(exc)
+            return exc
         if isinstance(exc, FutureTimeout):
-            return (f"took longer than {self.settings.max_file_seconds:g} s to load (UCA_MAX_FILE_SECONDS); "
-                    "abandoned")
+            return LoadError.of("timeout", seconds=float(self.settings.max_file_seconds))
         if isinstance(exc, ProcessExpired):
-            return f"the loader process died (exit code {exc.exitcode}; out of memory?)"
-        return f"cannot be loaded ({type(exc).__name__}: {exc})"
+            return LoadError.of("loader_died", exit_code=exc.exitcode)
+        return LoadError.of("load_failed", error=f"{type(exc).__name__}: {exc}")
 
     def close(self) -> None:
         if self.pool is not None:

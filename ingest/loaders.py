@@ -57,20 +57,19 @@ def _title_from_stem(path: Path) -> str:
 
 
 def _too_many_chars(limits: LoadLimits) -> LoadError:
-    return LoadError(f"more than {limits.max_chars:,} characters of text "
-                     "(UCA_MAX_FILE_CHARS)")
+    return LoadError.of("too_many_chars", limit=limits.max_chars)
 
 
 def _read_utf8(path: Path, limits: LoadLimits) -> str:
     data = read_regular(path, limits)
     if b"\x00" in data[:8192]:
-        raise LoadError("binary content (NUL bytes), not a text file")
+        raise LoadError.of("binary")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LoadError(f"not valid UTF-8 (byte {exc.start}: {exc.reason})") from exc
+        raise LoadError.of("not_utf8", offset=exc.start, error=exc.reason) from exc
     if not text.strip():
-        raise LoadError("empty file (whitespace only)")
+        raise LoadError.of("empty_text")
     if len(text) > limits.max_chars:
         raise _too_many_chars(limits)
     return text
@@ -352,7 +351,7 @@ def load_html(path: Path, source: str, limits: LoadLimits) -> LoadedDocument:
     try:
         soup = BeautifulSoup(raw, "html.parser")
     except Exception as exc:  # noqa: BLE001 - any parser failure is a skip reason
-        raise LoadError(f"HTML parse error: {exc}") from exc
+        raise LoadError.of("html_parse_error", error=str(exc)) from exc
     title_tag = soup.find("title")
     title = title_tag.get_text(" ", strip=True) if title_tag else ""
     rules: dict[tuple[str | None, str | None, str | None], list[tuple[int, dict[str, str]]]] = {}
@@ -429,7 +428,7 @@ def load_html(path: Path, source: str, limits: LoadLimits) -> LoadedDocument:
     def walk(node: Tag, fg: RGBA, bg: RGBA | None, depth: int = 0) -> None:
         nonlocal pending
         if depth > limits.max_html_depth:
-            raise LoadError(f"HTML nested more than {limits.max_html_depth} elements deep (UCA_MAX_HTML_DEPTH)")
+            raise LoadError.of("html_too_deep", limit=limits.max_html_depth)
         for child in node.children:
             if isinstance(child, PreformattedString):  # comments, doctype, CDATA, processing instructions
                 continue
@@ -477,7 +476,7 @@ def load_html(path: Path, source: str, limits: LoadLimits) -> LoadedDocument:
     flush()
     text = "".join(parts)
     if not text.strip():
-        raise LoadError("no visible text in HTML")
+        raise LoadError.of("html_no_text")
     if not title:
         title = next((h.text for h in headings if h.level == 1), _title_from_stem(path))
     scripts = len(soup.find_all("script"))
@@ -508,10 +507,10 @@ def load_pdf(path: Path, source: str, limits: LoadLimits) -> LoadedDocument:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
-            raise LoadError("encrypted PDF")
+            raise LoadError.of("pdf_encrypted")
         n_pages = len(reader.pages)
         if n_pages > limits.max_pdf_pages:
-            raise LoadError(f"PDF has {n_pages:,} pages > limit {limits.max_pdf_pages:,} (UCA_MAX_PDF_PAGES)")
+            raise LoadError.of("pdf_too_many_pages", pages=n_pages, limit=limits.max_pdf_pages)
         page_texts, total = [], 0
         for page in reader.pages:
             page_texts.append(page.extract_text() or "")
@@ -522,7 +521,7 @@ def load_pdf(path: Path, source: str, limits: LoadLimits) -> LoadedDocument:
     except LoadError:
         raise
     except Exception as exc:  # noqa: BLE001 - pypdf raises many types on broken files
-        raise LoadError(f"PDF parse error: {type(exc).__name__}: {exc}") from exc
+        raise LoadError.of("pdf_parse_error", error=f"{type(exc).__name__}: {exc}") from exc
     parts: list[str] = []
     pages: list[tuple[int, int]] = []
     length = 0
@@ -538,7 +537,7 @@ def load_pdf(path: Path, source: str, limits: LoadLimits) -> LoadedDocument:
         length += len(page_text)
     text = "".join(parts)
     if not text.strip():
-        raise LoadError("PDF has no extractable text (scanned image?)")
+        raise LoadError.of("pdf_no_text")
     title = str(meta_title).strip() or _title_from_stem(path)
     return LoadedDocument(source=source, title=title, text=text, format="pdf", pages=pages)
 
@@ -560,5 +559,5 @@ def load_document(path: Path, source: str, max_bytes: LoadLimits | int | None = 
     a byte limit, with the default limits otherwise and no corpus-boundary check."""
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
-        raise LoadError(f"unsupported file type '{path.suffix or path.name}'")
+        raise LoadError.of("unsupported_type", suffix=path.suffix or path.name)
     return loader(path, source, LoadLimits.coerce(max_bytes))

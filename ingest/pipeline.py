@@ -21,6 +21,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from ingest import reasons
 from ingest.chunking import Chunk, chunk_document, sentence_spans, with_languages
 from ingest.embeddings import Embedder
 from ingest.files import FileVanished, LoadLimits, OutsideCorpus, open_regular, read_fd
@@ -49,7 +50,7 @@ from ingest.repair import (  # noqa: F401 - check_index and CheckReport are part
 )
 from ingest.settings import Settings
 
-UNREADABLE_FOLDER = "folder cannot be read"  # reason prefix of a folder the scan could not list
+UNREADABLE_FOLDER = "folder_unreadable"  # the skip code of a folder the scan could not list
 CRASH_ENV = "UCA_TEST_CRASH_AT"  # test hook: SIGKILL this process at the named stage (see _crash_point)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -68,7 +69,7 @@ class IngestReport:
     removed: int = 0
     unchanged_documents: int = 0
     embedded: int = 0
-    skipped: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # ingest.reasons entries (English reason, code)
     seconds: float = 0.0
     neutralised: list[dict[str, str]] = field(default_factory=list)  # indexed, minus what the loader dropped
     changed_documents: list[str] = field(default_factory=list)
@@ -128,20 +129,20 @@ def _crash_point(stage: str) -> None:
 
 
 def _skip(report: IngestReport, keep: dict[str, DocumentEntry], source: str, old: DocumentEntry | None,
-          reason: str) -> None:
-    """Report ``source`` as skipped; a previously indexed version stays committed (and keeps its vectors)."""
-    report.skipped.append({"source": source, "reason": reason + ("; keeping the previously indexed version"
-                                                                 if old else "")})
+          error: LoadError) -> None:
+    """Report ``source`` as skipped for ``error``; a previously indexed version stays committed (and keeps its
+    vectors)."""
+    report.skipped.append(reasons.from_error(source, error, "note_kept" if old else None))
     if old:
         keep[source] = old
 
 
-def scan_corpus(corpus: Path) -> tuple[list[tuple[str, Path]], list[dict[str, str]]]:
+def scan_corpus(corpus: Path) -> tuple[list[tuple[str, Path]], list[dict[str, Any]]]:
     """Supported files under ``corpus`` (recursive, sorted, hidden entries ignored) and the entries skipped.
 
     The walk is iterative (a folder nested 1,200 deep is fine) and never follows a link to a folder. A folder
-    that cannot be listed is reported with the source ``<folder>/`` and a reason starting with
-    :data:`UNREADABLE_FOLDER`; the ingest keeps the documents indexed under it."""
+    that cannot be listed is reported with the source ``<folder>/`` and the code :data:`UNREADABLE_FOLDER`;
+    the ingest keeps the documents indexed under it."""
     files, skipped = [], []
     if not corpus.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus}")
@@ -155,7 +156,7 @@ def scan_corpus(corpus: Path) -> tuple[list[tuple[str, Path]], list[dict[str, st
         except OSError as exc:
             if not rel:
                 raise
-            skipped.append({"source": rel + "/", "reason": f"{UNREADABLE_FOLDER} ({exc.strerror or exc})"})
+            skipped.append(reasons.entry(rel + "/", UNREADABLE_FOLDER, error=str(exc.strerror or exc)))
             continue
         subfolders = []
         for entry in entries:
@@ -171,19 +172,18 @@ def scan_corpus(corpus: Path) -> tuple[list[tuple[str, Path]], list[dict[str, st
                 is_dir = is_link and entry.is_dir()
                 is_file = entry.is_file()  # follows a symlink: its target decides (the boundary is checked later)
             except OSError as exc:
-                skipped.append({"source": source, "reason": f"cannot read file: {exc.strerror or exc}"})
+                skipped.append(reasons.entry(source, "cannot_read", error=str(exc.strerror or exc)))
                 continue
             suffix = Path(name).suffix.lower()
             if is_dir:
-                skipped.append({"source": source, "reason": "symbolic link to a folder; not followed"})
+                skipped.append(reasons.entry(source, "folder_link"))
             elif not is_file:  # FIFO, socket, device or broken link: never opened (a FIFO would block)
                 if suffix in SUPPORTED_SUFFIXES:
-                    skipped.append({"source": source, "reason": "not a regular file (FIFO, socket, device or "
-                                                                "broken link)"})
+                    skipped.append(reasons.entry(source, "not_regular"))
             elif suffix in SUPPORTED_SUFFIXES:
                 files.append((source, Path(entry.path)))
             else:
-                skipped.append({"source": source, "reason": f"unsupported file type '{Path(name).suffix or name}'"})
+                skipped.append(reasons.entry(source, "unsupported_type", suffix=Path(name).suffix or name))
         stack.extend(reversed(subfolders))  # depth first, in name order (as os.walk)
     return files, skipped
 
@@ -217,34 +217,31 @@ def _read_file(report: IngestReport, keep: dict[str, DocumentEntry], seen: set[s
         fd, st = open_regular(path, limits)
     except FileVanished:
         seen.discard(source)  # vanished during the scan: treat as deleted
-        report.skipped.append({"source": source, "reason": "file disappeared during the scan; treated as deleted"})
+        report.skipped.append(reasons.entry(source, "vanished_scan"))
         return None
     except OutsideCorpus as exc:  # never indexed, and a version indexed before is removed, not kept
         seen.discard(source)
-        report.skipped.append({"source": source, "reason": str(exc) + ("; its indexed version is removed"
-                                                                       if old else "")})
+        report.skipped.append(reasons.from_error(source, exc, "note_removed" if old else None))
         return None
     except LoadError as exc:
-        _skip(report, keep, source, old, str(exc))
+        _skip(report, keep, source, old, exc)
         return None
     try:
         if limits.links_inside and st.st_nlink > 1 and st.st_nlink > names.get((st.st_dev, st.st_ino), 0):
             seen.discard(source)
-            report.skipped.append({"source": source, "reason": f"hard link ({st.st_nlink} names, not all inside the "
-                                                               "corpus folder); not indexed"})
+            report.skipped.append(reasons.entry(source, "hard_link_outside", links=st.st_nlink))
             return None
         if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns and not reload:
             keep[source] = old
             return None
         if st.st_size > limits.max_bytes:  # refused before it is read whole to be hashed
-            _skip(report, keep, source, old, f"file too large ({st.st_size:,} bytes > limit {limits.max_bytes:,}; "
-                                             "UCA_MAX_FILE_BYTES)")
+            _skip(report, keep, source, old, LoadError.of("too_large", size=st.st_size, limit=limits.max_bytes))
             return None
         return read_fd(fd, limits.max_bytes), st
     except LoadError as exc:
-        _skip(report, keep, source, old, str(exc))
+        _skip(report, keep, source, old, exc)
     except OSError as exc:
-        _skip(report, keep, source, old, f"cannot read file: {exc.strerror or exc}")
+        _skip(report, keep, source, old, LoadError.of("cannot_read", error=str(exc.strerror or exc)))
     finally:
         os.close(fd)
     return None
@@ -362,18 +359,15 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
     seen: set[str] = set()
     keep_docs: dict[str, DocumentEntry] = {}
     changed: dict[str, tuple[DocumentEntry, list[Chunk]]] = {}
-    for folder in (s["source"] for s in skipped if s["reason"].startswith(UNREADABLE_FOLDER)):
-        under = [src for src in previous if src.startswith(folder)]
+    for item in (s for s in skipped if s["code"] == UNREADABLE_FOLDER):
+        under = [src for src in previous if src.startswith(item["source"])]
         for src in under:  # its documents stay indexed as they were
             seen.add(src)
             keep_docs[src] = previous[src]
         if under:
-            note = f"; its {len(under)} indexed document(s) are kept as they were"
+            reasons.with_note(item, "note_folder_kept", n=len(under))
         elif full:
-            note = "; a full rebuild cannot index the documents under it"
-        else:
-            note = ""
-        next(x for x in skipped if x["source"] == folder)["reason"] += note
+            reasons.with_note(item, "note_folder_full")
     limits = LoadLimits.from_settings(settings)
     names = _link_counts(files) if settings.links_inside_corpus else Counter()
     loader = IsolatedLoader(settings, _load_and_chunk)
@@ -396,16 +390,16 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
                 doc, chunks = loader.load(path, source, limits)
             except OutsideCorpus as exc:  # swapped for a link between our read and the loader's: never indexed
                 seen.discard(source)
-                report.skipped.append({"source": source, "reason": str(exc)})
+                report.skipped.append(reasons.from_error(source, exc))
                 continue
             except Exception as exc:  # noqa: BLE001 - one bad file is skipped with its reason, never the ingest
-                _skip(report, keep_docs, source, old, loader.reason(exc))
+                _skip(report, keep_docs, source, old, loader.error(exc))
                 continue
             chunks = with_languages(doc.text, chunks, settings.default_language)
             if doc.notes:
                 report.neutralised.append({"source": source, "reason": "; ".join(doc.notes)})
             if not chunks:
-                report.skipped.append({"source": source, "reason": "no text to index"})
+                report.skipped.append(reasons.entry(source, "no_text"))
                 if old:  # as for a load error: its old chunks stay committed, so their vectors must stay too
                     keep_docs[source] = old
                 continue

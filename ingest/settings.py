@@ -71,7 +71,8 @@ class Settings(BaseSettings):
     max_answer_sentences: int = Field(4, ge=1, le=20)
     thresholds_file: Path | None = None
     vector_cache_size: int = Field(50_000, ge=0)  # sentence/word vectors kept in memory by the assistant
-    stream_words: int = Field(24, ge=1)  # words per streamed update of an extractive answer
+    stream_words: int = Field(24, ge=1)  # words at most per streamed update of an extractive answer
+    stream_steps: int = Field(6, ge=1, le=100)  # updates an extractive answer is streamed in (at most stream_words)
     coverage_passages: int = Field(3, ge=1, le=50)  # top passages whose words count in the soft coverage
     count_window: int = Field(8, ge=1, le=100)  # words around a number that count as what it counts
     count_min_similarity: float = Field(0.75, ge=0, le=1)  # embedding similarity for "the counted noun"
@@ -101,6 +102,9 @@ class Settings(BaseSettings):
     viewer_chars: int = Field(60_000, ge=1000)  # document viewer: characters shown around the cited passage
     conversations_kept: int = Field(20, ge=1)  # conversations the browser keeps (the oldest go first)
     conversation_turns: int = Field(50, ge=1)  # questions kept per conversation (the oldest go first)
+    # chat: pauses in total per answer between streamed updates that come at once (an extractive answer is ready
+    # whole; without them its updates reach the page together), spread over stream_steps; 0: none
+    stream_pause_seconds: float = Field(0.04, ge=0, le=0.5)
     conversation_store_bytes: int = Field(400_000, ge=10_000)  # all kept conversations (sent with some requests)
 
     @field_validator("chunk_overlap")

@@ -142,11 +142,17 @@ def chroma_server(data: Path, timeout: float = 60) -> Iterator[str]:
 class StubOpenAI:
     """A real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions API (streaming and not),
     answering ``script(messages)``. Start with ``with StubOpenAI(script) as stub:``; ``stub.base_url`` is the
-    ``/v1`` URL, ``stub.requests`` the JSON bodies received."""
+    ``/v1`` URL, ``stub.requests`` the JSON bodies received.
 
-    def __init__(self, script: Script) -> None:
+    A streamed reply sends one token every ``token_seconds`` (0: all at once); ``stub.streams`` has one record
+    per streamed reply: ``{"tokens": n, "sent": k, "finished": bool, "cut": bool}``, ``cut`` when the client
+    closed the connection before the end (it stopped reading: a stopped answer)."""
+
+    def __init__(self, script: Script, token_seconds: float = 0.0) -> None:
         self.script = script
+        self.token_seconds = token_seconds
         self.requests: list[dict] = []
+        self.streams: list[dict] = []
         self.server = ThreadingHTTPServer((LOOPBACK, 0), _stub_handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -208,11 +214,21 @@ def _stub_handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
                 return {"id": "c1", "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
                         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
-            for i, piece in enumerate(tokens(content)):
-                self._event(chunk({"content": piece, **({"role": "assistant"} if i == 0 else {})}, None))
-            self._event(chunk({}, "stop"))
-            self.wfile.write(b"data: [DONE]\n\n")
-            self.wfile.flush()
+            pieces = tokens(content)
+            record = {"tokens": len(pieces), "sent": 0, "finished": False, "cut": False}
+            stub.streams.append(record)
+            try:
+                for i, piece in enumerate(pieces):
+                    if i and stub.token_seconds:
+                        time.sleep(stub.token_seconds)
+                    self._event(chunk({"content": piece, **({"role": "assistant"} if i == 0 else {})}, None))
+                    record["sent"] += 1
+                self._event(chunk({}, "stop"))
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                record["finished"] = True
+            except (BrokenPipeError, ConnectionResetError):
+                record["cut"] = True
 
         def _event(self, obj: dict) -> None:
             self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")

@@ -69,6 +69,28 @@ def _example_links(markdown: str) -> str:
                      for line in markdown.split("\n"))
 
 
+class Pacer:
+    """Spaces the streamed updates of one answer that come at once (an extractive answer is ready whole), so
+    that the page shows them one after the other: at most ``total`` seconds of pauses per answer, ``total /
+    (steps - 1)`` each; updates that come slowly by themselves (LLM tokens) are not held back."""
+
+    def __init__(self, total: float, steps: int) -> None:
+        self.left = max(0.0, total)
+        self.gap = self.left / max(1, steps - 1)
+        self.last: float | None = None
+
+    def wait(self) -> None:
+        """Before an update: pause for what is missing of the gap since the previous one, within the budget."""
+        if self.last is not None and self.left > 0:
+            pause = min(self.gap - (time.monotonic() - self.last), self.left)
+            if pause > 0:
+                time.sleep(pause)
+                self.left -= pause
+
+    def sent(self) -> None:
+        self.last = time.monotonic()
+
+
 class ChatApp:
     """The app's behaviour, independent of the layout: one assistant, shared by all sessions."""
 
@@ -132,12 +154,15 @@ class ChatApp:
         try:
             stream = self.assistant.stream(turn["question"], history, k=int(k) if k else None, mode=mode or None)
             final: Answer | None = None
+            pacer = Pacer(self.settings.stream_pause_seconds, self.settings.stream_steps)
             for part in stream:
                 if isinstance(part, Answer):
                     final = part
                 else:
+                    pacer.wait()
                     turn["partial"] = str(part)
                     yield "", self.messages([*turns, turn], lang), *skip
+                    pacer.sent()
         except QuestionError as exc:
             gr.Warning(exc.text(lang), title=t(lang, "question_not_sent"))
             yield message, self.messages(turns, lang), *skip
@@ -405,7 +430,15 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         # while an answer is written, Stop replaces Ask
         busy = {"fn": lambda: (gr.update(visible=False), gr.update(visible=True)), "inputs": None,
                 "outputs": [send, send_stop], "queue": False, **private}
-        idle = {**busy, "fn": lambda: (gr.update(visible=True), gr.update(visible=False))}
+
+        def settled(state: list[dict[str, Any]], code: str) -> tuple:
+            """Ask is back, and the chat shows the conversation as kept: after Stop, without the unfinished answer
+            and its question (their claims are unchecked). Also run after a stopped answer's cancellation is
+            done (Gradio then runs what follows the answer): a partial update still on its way when Stop was
+            clicked reaches the page after Stop's own update, and would stay there, cursor and all."""
+            return app.messages(state, code), gr.update(visible=True), gr.update(visible=False)
+
+        idle = {**busy, "fn": settled, "inputs": [turns, lang], "outputs": [chatbot, send, send_stop]}
         answering = [msg.submit(**busy).then(app.respond, inputs, outputs, **private),
                      send.click(**busy).then(app.respond, inputs, outputs, **private)]
         for button in examples:
@@ -423,11 +456,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         for event in answering:
             event.then(**idle).then(**save)
 
-        def stopped(state: list[dict[str, Any]], code: str) -> tuple:
-            """The unfinished answer and its question go; Ask is back."""
-            return app.messages(state, code), gr.update(visible=True), gr.update(visible=False)
-
-        send_stop.click(stopped, [turns, lang], [chatbot, send, send_stop], cancels=answering, queue=False,
+        send_stop.click(settled, [turns, lang], [chatbot, send, send_stop], cancels=answering, queue=False,
                         **private)
 
         def reset(code: str) -> tuple:

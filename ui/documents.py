@@ -23,7 +23,7 @@ from typing import Any
 from ingest.index import MANIFEST_FILE, Manifest
 from ingest.pipeline import IngestLocked, IngestReport, acquire_lock, run_ingest
 from ingest.settings import Settings
-from ui.i18n import t
+from ui.i18n import skip_reason, t
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")  # what the panel accepts (issue 13)
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
@@ -189,7 +189,7 @@ class Library:
         except IngestLocked:
             results += [FileResult(n, "stored", t(lang, "doc_stored_reason")) for n in stored]
             return results, t(lang, "doc_stored")
-        skipped = {d["source"]: d["reason"] for d in report.skipped}
+        skipped = {d["source"]: skip_reason(d, lang) for d in report.skipped}
         changed = set(report.changed_documents)
         chunks = {d["source"]: d["chunks"] for d in documents(s)}
         for name, existed in stored.items():

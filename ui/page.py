@@ -2,7 +2,8 @@
 script of the app (:data:`SCRIPT`, Gradio's ``js=``), which
 
 - turns a click on an answer's ``[n]`` link into a scroll to card ``n`` of the sources panel and a flash of it
-  (waiting for the panel when the answer is an earlier one: clicking it asks the server for its sources);
+  (waiting for the panel when the answer is an earlier one: clicking it asks the server for its sources), the
+  cards unfolded first when they were folded;
 - makes the greeting's example questions ask themselves;
 - gives the chat's copy button clean text (``[1]``, not ``\\[1\\]``, and the sources list, without Markdown);
 - scrolls the document viewer to the passage once it is shown;
@@ -37,6 +38,12 @@ CSS = """
 .uca-sources p { margin: 0 0 8px; }
 .uca-empty p, .uca-refused p { color: var(--body-text-color-subdued); }
 .uca-count { font-size: 0.8rem; color: var(--body-text-color-subdued); }
+.uca-fold > summary { cursor: pointer; list-style: none; margin: 0 0 8px; padding: 4px 0; user-select: none; }
+.uca-fold > summary::-webkit-details-marker { display: none; }
+.uca-fold > summary::before { content: "▾"; display: inline-block; width: 1.1em; }
+.uca-fold:not([open]) > summary::before { content: "▸"; }
+.uca-fold:not([open]) > summary { margin-bottom: 0; }
+.uca-trace-id, .uca-trace-ms { font-size: 0.75rem; color: var(--body-text-color-subdued); }
 .uca-query { font-size: 0.9rem; padding: 6px 10px; border-radius: 8px; background: var(--background-fill-primary);
   border: 1px dashed var(--border-color-primary); }
 .uca-card { background: var(--background-fill-primary); border: 1px solid var(--border-color-primary);
@@ -105,6 +112,7 @@ button.uca-view:hover { border-color: var(--color-accent); }
   #uca-examples-box { order: 7; } #uca-settings { order: 8; } #uca-corpus { order: 9; }
   #uca-documents-panel { order: 10; }
   #uca-clear { display: none !important; }
+  .uca-fold > summary { min-height: 32px; display: flex; align-items: center; font-size: 0.9rem; }
   .uca-card header { flex-wrap: wrap; }
   .uca-where { flex-basis: calc(100% - 40px); }
   #uca-conv-row { gap: 4px !important; }
@@ -130,6 +138,8 @@ SCRIPT = r"""
   };
 
   const flash = (card) => {
+    const fold = card.closest("details.uca-fold");
+    if (fold && !fold.open) fold.open = true;
     card.scrollIntoView({ block: "center", behavior: "instant" });
     card.classList.remove("uca-flash");
     void card.offsetWidth;

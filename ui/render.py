@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ui import citations
-from ui.i18n import t
+from ui.i18n import skip_reason, t, trace_label
 
 # characters with a meaning in Markdown (links, images, emphasis, code, headings, tables, math) or in HTML
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]#|~$<>&]")
@@ -225,14 +225,19 @@ def sources_html(answer: dict[str, Any] | None, lang: str = "en", turn: int = 0)
         return (f"<div class=\"uca-sources uca-empty\">{head}<p>{html.escape(t(lang, 'cites_none'))}</p>"
                 f"{trace}</div>")
     count = t(lang, "cited_one") if len(cards) == 1 else t(lang, "cited_many", n=len(cards))
-    return (f"<div class=\"uca-sources\" data-turn=\"{int(turn)}\">{head}<p class=\"uca-count\">"
-            f"{html.escape(count)}</p>{''.join(cards)}{trace}</div>")
+    # the cards fold and unfold with a tap on their count (on a phone they sit right under the answer, above the
+    # examples and settings); they start open, and a followed [n] opens them again (ui.page)
+    return (f"<div class=\"uca-sources\" data-turn=\"{int(turn)}\">{head}<details class=\"uca-fold\" open>"
+            f"<summary class=\"uca-count\" title=\"{html.escape(t(lang, 'fold_sources'))}\">{html.escape(count)}"
+            f"</summary>{''.join(cards)}{trace}</details></div>")
 
 
 TRACE_VALUE_CHARS = 240  # longest value shown per decision in the trace panel
 
 
-def _trace_value(value: Any) -> str:
+def _trace_value(value: Any, lang: str = "en") -> str:
+    if isinstance(value, bool):
+        return html.escape(trace_label(lang, "yes" if value else "no", str(value)))
     if isinstance(value, list) and value and isinstance(value[0], dict):
         text = "; ".join(", ".join(f"{k}={v}" for k, v in item.items() if k != "id") for item in value)
     else:
@@ -243,16 +248,21 @@ def _trace_value(value: Any) -> str:
 
 
 def trace_html(answer: dict[str, Any], lang: str = "en") -> str:
-    """A collapsed "How this answer was found" panel: each step that ran, what it decided, its milliseconds."""
+    """A collapsed "How this answer was found" panel: each step that ran (its label in ``lang``, then its name as
+    ``uca ask --trace`` gives it), what it decided (labelled, the key as a tooltip), its milliseconds."""
     steps = answer.get("trace") or []
     if not steps:
         return ""
     rows = []
     for step in steps:
         decided = step.get("decided") or {}
-        items = "".join(f"<li><span class=\"uca-trace-key\">{html.escape(str(k))}</span>: {_trace_value(v)}</li>"
+        items = "".join(f"<li><span class=\"uca-trace-key\" title=\"{html.escape(str(k))}\">"
+                        f"{html.escape(trace_label(lang, f'key_{k}', str(k)))}</span>: {_trace_value(v, lang)}</li>"
                         for k, v in decided.items() if v not in (None, "", [], {}))
-        rows.append(f"<li><strong>{html.escape(str(step.get('name', '')))}</strong> "
+        name = str(step.get("name", ""))
+        title = trace_label(lang, f"step_{name}", name)
+        code = f" <code class=\"uca-trace-id\">{html.escape(name)}</code>" if title != name else ""
+        rows.append(f"<li><strong>{html.escape(title)}</strong>{code} "
                     f"<span class=\"uca-trace-ms\">{float(step.get('ms', 0.0)):.1f} ms</span><ul>{items}</ul></li>")
     rule = answer.get("refusal_rule")
     why = f"<p>{html.escape(t(lang, 'refused_by_rule'))} <code>{html.escape(str(rule))}</code>.</p>" if rule else ""
@@ -295,12 +305,12 @@ def stats_html(stats: dict[str, Any] | None, error: str | None = None, lang: str
 SKIPPED_SHOWN = 20  # skipped files listed by name under a re-ingest status (the rest are counted)
 
 
-def skipped_markdown(skipped: list[dict[str, str]], lang: str = "en") -> str:
-    """The files an ingest skipped, each with its reason (names with control characters visible)."""
+def skipped_markdown(skipped: list[dict[str, Any]], lang: str = "en") -> str:
+    """The files an ingest skipped, each with its reason in ``lang`` (names with control characters visible)."""
     if not skipped:
         return ""
     lines = [f"- {escape_markdown(visible(d.get('source', '?')))}: "
-             f"{escape_markdown(without_paths(d.get('reason', '')))}" for d in skipped[:SKIPPED_SHOWN]]
+             f"{escape_markdown(without_paths(skip_reason(d, lang)))}" for d in skipped[:SKIPPED_SHOWN]]
     if len(skipped) > SKIPPED_SHOWN:
         lines.append(f"- {t(lang, 'more_skipped', n=len(skipped) - SKIPPED_SHOWN)}")
     return f"\n\n**{t(lang, 'skipped')}**\n" + "\n".join(lines)

@@ -5,6 +5,7 @@ on the context (``ctx.extras["picks"]``, ``["notices"]``) for the verify step, w
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from assistant.answerers.base import Answerer, register_answerer
@@ -33,12 +34,14 @@ class Extractive(Answerer):
         ctx.extras["picks"] = composed.picks
         ctx.extras["notices"] = (composed.lead, composed.tail)
         raw = "\n\n".join(x for x in (composed.lead, composed.text, composed.tail) if x)
-        yield from _chunks_of(raw, s.stream_words)
+        yield from chunks_of(raw, s.stream_words, s.stream_steps)
 
 
-def _chunks_of(text: str, size: int) -> Iterator[str]:
-    """Visible streaming of a ready answer, ``size`` words at a time."""
+def chunks_of(text: str, size: int, steps: int) -> Iterator[str]:
+    """Visible streaming of a ready answer: growing prefixes, about ``steps`` of them (a short answer too) and
+    at most ``size`` words apart, the last one the whole text."""
     words = text.split(" ")
-    for i in range(size, len(words), size):
+    step = max(1, min(size, math.ceil(len(words) / max(1, steps))))
+    for i in range(step, len(words), step):
         yield " ".join(words[:i])
     yield text

@@ -101,6 +101,13 @@ class Language:
     example_questions: tuple[str, ...] = ()  # shown with a greeting or help reply and as the chat's examples
     # the chat interface's labels and messages in this language (keys: see common/lang/en.py; ui.i18n)
     ui: dict[str, str] = field(default_factory=dict)
+    # why ingest skipped a file, by its code (ingest.reasons), and ``note_<code>``: what became of its indexed
+    # version, said after the reason. English's are the ingest report's reasons (``uca ingest`` prints them),
+    # the other languages' the chat's translations
+    skip_reasons: dict[str, str] = field(default_factory=dict)
+    # the chat's "How this answer was found" panel: ``step_<name>`` (answer steps), ``key_<name>`` (what a step
+    # decided), ``yes`` and ``no``
+    trace_labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (len(self.code) == 2 and self.code.isalpha() and self.code.islower()):

@@ -173,3 +173,30 @@ def test_a_question_naming_what_the_corpus_never_names_is_refused(fake_index, fa
     a = Assistant(fake_index, embedder=fake_embedder, thresholds=OPEN).ask("Where is the Quarnix Institute?")
     assert a.refused and a.refusal_rule == "unknown_name"
     assert a.trace[-1].decided["unknown_names"] == ["quarnix"]
+
+
+# -- visible streaming of an extractive answer (issue 13, item 7)
+
+@pytest.mark.parametrize(("words", "size", "steps", "expected"), [
+    (8, 24, 6, [2, 4, 6, 8]),  # a short answer still comes in several updates
+    (90, 24, 6, [15, 30, 45, 60, 75, 90]),
+    (300, 24, 6, list(range(24, 300, 24)) + [300]),  # at most `size` words apart
+    (1, 24, 6, [1]),
+    (5, 24, 1, [5]),  # one step: the whole answer at once
+])
+def test_a_ready_answer_is_streamed_in_about_steps_growing_updates(words, size, steps, expected):
+    from assistant.answerers.extractive import chunks_of
+
+    text = " ".join(f"w{i}" for i in range(words))
+    parts = list(chunks_of(text, size, steps))
+    assert [len(p.split(" ")) for p in parts] == expected
+    assert parts[-1] == text and all(text.startswith(p) for p in parts)
+
+
+def test_a_short_extractive_answer_streams_in_several_updates(fake_index, fake_embedder):
+    bot = Assistant(fake_index, embedder=fake_embedder, thresholds=OPEN)
+    parts = list(bot.stream("Where is the Zorblax Institute located?"))
+    partials, answer = parts[:-1], parts[-1]
+    assert not answer.refused and len(answer.text.split()) < fake_index.stream_words  # one update before
+    assert len(partials) >= 3, partials
+    assert all(b.startswith(a) and len(b) > len(a) for a, b in zip(partials, partials[1:], strict=False))

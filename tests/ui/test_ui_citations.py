@@ -47,6 +47,21 @@ def test_markers_become_links_to_cards_and_nothing_else_does():
     assert all(href.startswith("#uca-src-3-") for href in links), links
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_cards_fold_under_their_count_and_start_open(lang):
+    cards = [_cite(1, "Its head office is in Brussels.", "Its head office is in Brussels."),
+             _cite(2, f"{HOSTILE} It has 900 members.", "It has 900 members.")]
+    out = render.sources_html({"text": "Brussels [1]. Members [2].", "citations": cards,
+                               "trace": [{"name": "gate", "decided": {}, "ms": 1.0}]}, lang, 4)
+    fold = re.search(r'<details class="uca-fold" open><summary class="uca-count" title="([^"]*)">([^<]*)</summary>'
+                     r"(.*)</details></div>$", out, re.S)
+    assert fold, out
+    assert fold.group(1) == html.escape(t(lang, "fold_sources")) and fold.group(2) == t(lang, "cited_many", n=2)
+    assert re.findall(r'<article class="uca-card" id="([^"]+)"', fold.group(3)) == ["uca-src-4-1", "uca-src-4-2"]
+    assert 'class="uca-trace"' in fold.group(3)  # folded with the cards
+    assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+
+
 def test_plain_text_and_footnotes_give_markers_and_sources():
     c = _cite(1, "Its head office is in Brussels.", "Its head office is in Brussels.", page=4)
     answer = {"text": "It is in Brussels. [1]", "citations": [c]}
@@ -190,6 +205,69 @@ def test_every_language_has_every_interface_text_with_the_same_fields():
         assert len(get(code).example_questions) >= 3
 
 
+@pytest.mark.parametrize("table", ["skip_reasons", "trace_labels"])
+def test_every_language_has_every_skip_reason_and_trace_label_with_the_same_fields(table):
+    english = getattr(get("en"), table)
+    fields = {k: {f for _, f, _, _ in string.Formatter().parse(v) if f} for k, v in english.items()}
+    for code in available():
+        texts = getattr(get(code), table)
+        assert set(texts) == set(english), f"{code}: missing {set(english) - set(texts)}"
+        for key, text in texts.items():
+            assert {f for _, f, _, _ in string.Formatter().parse(text) if f} == fields[key], (code, key)
+
+
+def _skipped(code: str, note: str | None = None, **params) -> dict:
+    from ingest import reasons
+
+    return reasons.entry("doc.pdf", code, note, **params)
+
+
+def test_skip_reasons_are_said_in_the_interface_language_from_their_code():
+    from ui.i18n import skip_reason
+
+    big = _skipped("too_large", "note_kept", size=12_345_678, limit=10_000_000)
+    assert skip_reason(big, "en") == big["reason"] == ("file too large (12,345,678 bytes > limit 10,000,000; "
+                                                        "UCA_MAX_FILE_BYTES); keeping the previously indexed version")
+    assert skip_reason(big, "fr") == ("fichier trop gros (12\u202f345\u202f678 octets > limite de "
+                                      "10\u202f000\u202f000 ; UCA_MAX_FILE_BYTES) ; la version indexée auparavant "
+                                      "est gardée")
+    assert skip_reason(_skipped("html_no_text"), "fr-FR") == "aucun texte visible dans le HTML"
+    assert skip_reason(_skipped("timeout", seconds=120.0), "fr") == ("chargement plus long que 120 s "
+                                                                     "(UCA_MAX_FILE_SECONDS) ; abandonné")
+    # no code, an unknown code, parameters that do not fit: the English reason
+    for item in ({"source": "a", "reason": "an old reason"}, {"source": "a", "reason": "new", "code": "zz"},
+                 {"source": "a", "reason": "odd", "code": "too_large", "params": {"size": 1}}):
+        assert skip_reason(item, "fr") == item["reason"]
+
+
+def test_skipped_files_and_upload_results_show_french_reasons():
+    from ui.documents import FileResult
+
+    out = render.skipped_markdown([_skipped("unsupported_type", suffix=".odt"),
+                                   {"source": "<b>x</b>.md", "reason": "an *old* reason"}], "fr")
+    assert "type de fichier non pris en charge « .odt »" in out and "an \\*old\\* reason" in out
+    assert "unsupported" not in out and "<b>" not in out
+    results = render.results_html([FileResult("x.html", "refused", "aucun texte <visible>")], "r", "fr")
+    assert "✗ refusé" in results and "aucun texte &lt;visible&gt;" in results
+
+
+def test_the_trace_panel_names_steps_and_decisions_in_the_interface_language():
+    trace = [{"name": "gate", "decided": {"confidence": 0.41, "refused": True, "rule": "low_confidence"}, "ms": 3.2},
+             {"name": "toy_rerank", "decided": {"order": ["<b>a</b>"], "rewritten": False}, "ms": 0.1}]
+    fr = render.trace_html({"trace": trace, "refusal_rule": "low_confidence"}, "fr")
+    assert fr.startswith("<details class=\"uca-trace\"><summary>Comment cette réponse a été trouvée</summary>")
+    assert "<strong>Décision de répondre</strong> <code class=\"uca-trace-id\">gate</code>" in fr
+    assert '<span class="uca-trace-key" title="confidence">confiance</span>: 0.41' in fr
+    assert '<span class="uca-trace-key" title="refused">refusée</span>: oui' in fr
+    assert '<span class="uca-trace-key" title="rewritten">réécrite</span>: non' in fr
+    # a step and a decision no language names keep their own names; values stay escaped
+    assert "<strong>toy_rerank</strong> <span" in fr and 'title="order">order</span>: [&#x27;&lt;b&gt;a' in fr
+    en = render.trace_html({"trace": trace}, "en")
+    assert "<strong>Answerability</strong> <code class=\"uca-trace-id\">gate</code>" in en
+    assert ">refused</span>: yes" in en
+    assert "Décision" not in en and "confiance" not in en
+
+
 def test_interface_language_from_browser_tags():
     assert [ui_language(x) for x in ("fr-FR", "fr", "FR_ca", "en-GB", "de-DE", "", None)] == \
         ["fr", "fr", "fr", "en", "en", "en", "en"]
@@ -226,3 +304,54 @@ def test_ingest_progress_reaches_the_page_with_its_stage_and_fraction(fake_setti
     stages = [d for _, d in calls]
     for stage in ("Parcours du corpus", "Lecture et découpage", "Écriture de l'index", "Bascule vers le nouvel index"):
         assert stage in stages, stages
+
+
+# -- streaming in the chat (item 7)
+
+class _Clock:
+    """time.monotonic and time.sleep of ui.app, for a test: sleeping advances the clock, and so does ``tick``."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 1000.0, []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _streaming_app(fake_settings, parts: int, tick: float, clock: _Clock, **settings):
+    from assistant.results import Answer
+    from ui.app import ChatApp
+
+    words = [f"w{i}" for i in range(parts)]
+
+    class _Assistant:  # an answer whose partial texts come ``tick`` seconds apart
+        def stream(self, question, history, k=None, mode=None):
+            for i in range(1, parts + 1):
+                clock.now += tick
+                yield " ".join(words[:i])
+            yield Answer(question=question, query=question, text=" ".join(words), refused=False, mode="extractive")
+
+    return ChatApp(fake_settings.model_copy(update=settings), _Assistant())
+
+
+@pytest.mark.parametrize(("tick", "pause", "paced"), [(0.0, 0.04, True), (0.05, 0.04, False), (0.0, 0.0, False)])
+def test_updates_that_come_at_once_are_spaced_within_a_small_budget(fake_settings, monkeypatch, tick, pause, paced):
+    import ui.app
+
+    clock = _Clock()
+    monkeypatch.setattr(ui.app.time, "monotonic", clock.monotonic)
+    monkeypatch.setattr(ui.app.time, "sleep", clock.sleep)
+    app = _streaming_app(fake_settings, 10, tick, clock, stream_pause_seconds=pause, stream_steps=6)
+    updates = list(app.respond("q", [], "extractive", 5, "en"))
+    partials = [u[1][-1]["content"] for u in updates if u[1][-1]["content"].endswith("▍")]
+    assert len(partials) == 10  # every partial text reaches the page
+    assert sum(clock.sleeps) <= pause + 1e-9
+    if paced:  # the budget is spent in pauses of at most pause / (steps - 1), one before each update
+        assert len(clock.sleeps) >= 5 and max(clock.sleeps) <= pause / 5 + 1e-9
+        assert sum(clock.sleeps) == pytest.approx(pause)
+    else:  # slow updates (LLM tokens) or no budget: never held back
+        assert clock.sleeps == []

@@ -18,13 +18,15 @@ import pytest
 
 from testing.browser import launch
 from testing.env import ROOT
-from testing.servers import ChatServer, ingest
+from testing.fakes import passages_in
+from testing.servers import ChatServer, StubOpenAI, ingest
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 DOCS = ROOT / "docs"
 MIN_CONTRAST = 4.5  # WCAG AA for body text
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1400, "height": 950}
+PHONE_GAP = 40  # px: the layout's two gaps (16 px each) between the question box, the sources title and the sources
 
 VORPAL_MD = """# Vorpal Clinic
 
@@ -44,7 +46,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[ChatServer]:
+def indexed(tmp_path_factory) -> Path:
+    """The corpus plus a Markdown and a PDF document, indexed (``index``), and a copy of that index
+    (``index-llm``) for the app with a language model."""
     from tests.conftest import make_pdf
 
     base = tmp_path_factory.mktemp("daily")
@@ -53,7 +57,14 @@ def server(tmp_path_factory) -> Iterator[ChatServer]:
     (corpus / "vorpal.md").write_text(VORPAL_MD, encoding="utf-8")
     (corpus / "bandersnatch.pdf").write_bytes(make_pdf(PDF_PAGES))
     ingest(corpus, index)
-    with ChatServer(corpus, index, base / "chat.log", GRADIO_TEMP_DIR=str(base / "gradio-tmp")) as srv:
+    shutil.copytree(index, base / "index-llm")  # before any server opens the index
+    return base
+
+
+@pytest.fixture(scope="module")
+def server(indexed) -> Iterator[ChatServer]:
+    with ChatServer(indexed / "corpus", indexed / "index", indexed / "chat.log",
+                    GRADIO_TEMP_DIR=str(indexed / "gradio-tmp")) as srv:
         yield srv
 
 
@@ -69,11 +80,13 @@ def browser():
             b.close()
 
 
-def _open(browser, server, *, locale: str = "en-US", viewport: dict | None = None, query: str = ""):
+def _open(browser, server, *, locale: str = "en-US", viewport: dict | None = None, query: str = "",
+          touch: bool = False):
     from playwright.sync_api import expect
 
     expect.set_options(timeout=60_000)
-    context = browser.new_context(viewport=viewport or DESKTOP, locale=locale, accept_downloads=True)
+    context = browser.new_context(viewport=viewport or DESKTOP, locale=locale, accept_downloads=True,
+                                  has_touch=touch)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
@@ -299,6 +312,10 @@ def test_french_browser_gets_french_labels_and_a_french_refusal_and_can_switch(b
         _ask(pg, "Quelle est la recette de la ratatouille ?", 1, "Absent des documents")
         expect(_bot(pg).first).to_contain_text("Les documents ne traitent pas cette question")
         expect(pg.locator("#uca-sources")).to_contain_text("Aucun passage ne répond")
+        trace = pg.locator("#uca-sources details.uca-trace")
+        trace.locator("summary").click()
+        expect(trace.locator("ol > li strong").last).to_have_text("Décision de répondre")
+        expect(trace).to_contain_text("confiance")
         _ask(pg, "Bonjour", 2, "Bonjour !")
         pg.fill("#uca-question textarea", "Parlez-moi d'Unicancer " * 200)
         pg.press("#uca-question textarea", "Enter")
@@ -362,24 +379,53 @@ def test_highlighted_sentence_is_readable_in_light_and_dark_mode(browser, server
         context.close()
 
 
+def _page_width(pg) -> int:
+    return pg.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+
+
 def test_phone_layout_has_no_overflow_opens_at_the_top_and_puts_sources_under_the_answer(browser, server):
     from playwright.sync_api import expect
 
-    context, pg = _open(browser, server, viewport=PHONE)
+    context, pg = _open(browser, server, viewport=PHONE, touch=True)
     try:
         pg.wait_for_timeout(1000)  # late layout shifts and focus would scroll now
         assert pg.evaluate("window.scrollY") == 0, "the page did not open at the top"
         _ask(pg, "Where is HOPE's head office?", 1, "Brussels")
-        expect(pg.locator("#uca-sources .uca-card").first).to_be_visible()
-        width = pg.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"the page is {width} px wide"
+        cards = pg.locator("#uca-sources .uca-card")
+        expect(cards.first).to_be_visible()
+        assert _page_width(pg) <= PHONE["width"], f"the page is {_page_width(pg)} px wide"
         send = pg.locator("#uca-send").bounding_box()
         assert send and send["x"] + send["width"] <= PHONE["width"], "the Ask button is cut off"
-        y = {sel: pg.locator(sel).bounding_box()["y"] for sel in
-             ("#uca-chat", "#uca-input", "#uca-sources", "#uca-examples-box", "#uca-settings")}
+        box = {sel: pg.locator(sel).bounding_box() for sel in
+               ("#uca-chat", "#uca-input", "#uca-sources-title", "#uca-sources", "#uca-examples-box",
+                "#uca-settings")}
+        y = {sel: b["y"] for sel, b in box.items()}
         assert y["#uca-chat"] < y["#uca-input"] < y["#uca-sources"] < y["#uca-examples-box"] < y["#uca-settings"], y
+        # directly under the answer: only the question box and the panel's title come between
+        below_input = box["#uca-input"]["y"] + box["#uca-input"]["height"]
+        title = box["#uca-sources-title"]
+        assert below_input <= title["y"] and title["y"] + title["height"] <= y["#uca-sources"], box
+        assert y["#uca-sources"] - below_input <= title["height"] + PHONE_GAP, box
         pg.evaluate("document.querySelector('#uca-chat').scrollIntoView()")
         _screenshot(pg, "daily-phone.png", "screenshot-phone.png")
+
+        # the sources fold and unfold with a tap on their count, and the page stays as wide as the phone
+        toggle = pg.locator("#uca-sources details.uca-fold > summary")
+        expect(toggle).to_have_text("1 cited passage")
+        toggle.tap()
+        expect(cards.first).to_be_hidden()
+        expect(toggle).to_be_visible()
+        assert pg.locator("#uca-sources").bounding_box()["height"] < box["#uca-sources"]["height"] / 2
+        assert _page_width(pg) <= PHONE["width"], f"folded: the page is {_page_width(pg)} px wide"
+        toggle.tap()
+        expect(cards.first).to_be_visible()
+        assert _page_width(pg) <= PHONE["width"], f"unfolded: the page is {_page_width(pg)} px wide"
+        # folded, a followed [n] unfolds them to show its card
+        toggle.tap()
+        expect(cards.first).to_be_hidden()
+        _bot(pg).first.locator("a[href='#uca-src-0-1']").tap()
+        expect(cards.first).to_be_visible()
+        expect(cards.first).to_have_class(re.compile(r"\buca-flash\b"))
     finally:
         context.close()
 
@@ -425,3 +471,90 @@ def test_regenerate_answers_the_last_question_again_and_stop_shows_while_answeri
     page.reload()
     _loaded(page)
     expect(_bot(page)).to_have_count(1)  # the store holds the question once
+
+
+PARTIALS_JS = """() => { window.ucaPartials = [];
+    new MutationObserver(() => {
+        const bots = document.querySelectorAll('#uca-chat [data-testid=bot]');
+        const text = bots.length ? bots[bots.length - 1].innerText : '';
+        const seen = window.ucaPartials;
+        if (text.includes('▍') && seen[seen.length - 1] !== text) seen.push(text);
+    }).observe(document.querySelector('#uca-chat'), {subtree: true, childList: true, characterData: true}); }"""
+
+
+def test_an_extractive_answer_appears_in_several_growing_updates(page):
+    page.evaluate(PARTIALS_JS)
+    _ask(page, "Where is HOPE's head office?", 1, "Brussels")  # a one-sentence answer
+    partials = [p.replace("▍", "").strip() for p in page.evaluate("window.ucaPartials")]
+    assert len(partials) >= 2, f"the answer was shown in {len(partials)} partial update(s): {partials}"
+    for shorter, longer in zip(partials, partials[1:], strict=False):
+        assert longer.startswith(shorter) and len(longer) > len(shorter), partials
+    assert _bot(page).first.inner_text().startswith(partials[-1])
+
+
+# -- stop while a language model streams
+
+TOKEN_SECONDS = 0.15  # between two tokens of the stub model: a long reply streams for seconds
+LONG_REPLY = 60  # sentences of the reply to a question asking for details (about 7 tokens each)
+SETTLE_TOKENS = 8  # token intervals waited after Stop for a late update to show
+STOP_ROUNDS = 2  # answers stopped in a row (a late partial update reached the page after Stop in 1 of 3 runs)
+
+
+def _llm_script(messages: list[dict]) -> str:
+    """The stub model: a follow-up rewritten as itself; otherwise the head office of HOPE cited from its passage,
+    one sentence, or LONG_REPLY of them when the question asks for details."""
+    prompt = "\n".join(str(m["content"]) for m in messages)
+    if "Standalone question:" in prompt:
+        return prompt.rsplit("Last question:", 1)[1].split("\n", 1)[0].strip()
+    n = next((n for n, body in sorted(passages_in(messages).items()) if "Brussels" in body), None)
+    if n is None:
+        return "The documents do not say."
+    question = prompt.rsplit("Question:", 1)[1]
+    return f"HOPE's head office is located in Brussels [{n}]. " * (LONG_REPLY if "detail" in question else 1)
+
+
+@pytest.fixture(scope="module")
+def llm(indexed) -> Iterator[tuple[ChatServer, StubOpenAI]]:
+    """``uca chat`` in the LLM answer mode, its model a slow OpenAI-compatible stub on 127.0.0.1."""
+    with StubOpenAI(_llm_script, token_seconds=TOKEN_SECONDS) as stub:
+        env = {"UCA_LLM": "openai:stub-model", "UCA_LLM_BASE_URL": stub.base_url, "UCA_LLM_API_KEY": "test",
+               "UCA_ANSWER_MODE": "llm", "GRADIO_TEMP_DIR": str(indexed / "gradio-tmp-llm")}
+        with ChatServer(indexed / "corpus", indexed / "index-llm", indexed / "chat-llm.log", **env) as srv:
+            yield srv, stub
+
+
+def test_stop_ends_a_streaming_llm_answer_and_the_next_question_is_answered(browser, llm):
+    from playwright.sync_api import expect
+
+    srv, stub = llm
+    context, pg = _open(browser, srv)
+    try:
+        pg.locator("#uca-settings").get_by_text("Settings").click()
+        expect(pg.locator("#uca-mode input[value='llm']")).to_be_checked()
+        for _ in range(STOP_ROUNDS):
+            streams = len(stub.streams)
+            pg.fill("#uca-question textarea", "Where is HOPE's head office? Give every detail.")
+            pg.press("#uca-question textarea", "Enter")
+            expect(_bot(pg).first).to_contain_text(re.compile(r"Brussels.*Brussels.*▍", re.S))  # streaming
+            expect(pg.locator("#uca-send")).to_be_hidden()
+            pg.locator("#uca-stop").click()
+            expect(pg.locator("#uca-send")).to_be_visible()
+            expect(pg.locator("#uca-stop")).to_be_hidden()
+            expect(_bot(pg)).to_have_count(0)  # the unfinished answer (its claims unchecked) goes, and its question
+            shown = pg.locator("#uca-chat").inner_text()
+            pg.wait_for_timeout(SETTLE_TOKENS * TOKEN_SECONDS * 1000)
+            assert pg.locator("#uca-chat").inner_text() == shown, "the chat changed after Stop"
+            assert "▍" not in shown and "Brussels" not in shown
+            record = stub.streams[streams]
+            assert record["cut"] and not record["finished"], record  # the app stopped reading the model
+            assert record["sent"] < record["tokens"] / 2, record
+            sent = record["sent"]
+            pg.wait_for_timeout(SETTLE_TOKENS * TOKEN_SECONDS * 1000)
+            assert record["sent"] == sent, "the model was still read after Stop"
+
+        _ask(pg, "Where is HOPE's head office?", 1, "Brussels")
+        expect(_bot(pg).first).to_contain_text("[1]")
+        assert stub.streams[-1]["finished"]
+        expect(pg.locator("#uca-sources .uca-card").first).to_contain_text("unicancer-international.txt")
+    finally:
+        context.close()

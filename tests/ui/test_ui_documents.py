@@ -94,6 +94,22 @@ def test_add_stores_ingests_and_reports_each_file(library, tmp_path, helpers):
     assert "2 of 4 files indexed" in summary
 
 
+HIDDEN_HTML = "<html><body><script>alert(1)</script><p hidden>nothing to read</p></body></html>"
+
+
+def test_refusals_are_said_in_the_interface_language(library, tmp_path):
+    files = [_file(tmp_path, "binary.txt", BINARY), _file(tmp_path, "hidden.html", HIDDEN_HTML)]
+    results, summary = library.add(files, replace=False, lang="fr")
+    by = {r.name: r for r in results}
+    # refused by the upload's content check, then by the HTML loader during the ingest (its skip code)
+    assert by["binary.txt"].status == "refused" and by["binary.txt"].reason.startswith("contenu binaire")
+    assert by["hidden.html"].status == "refused" and by["hidden.html"].reason == "aucun texte visible dans le HTML"
+    assert summary.startswith("0 fichiers sur 2 indexés")
+    assert not (library.settings.resolved_corpus_dir() / "hidden.html").exists()
+    english, _ = library.add([_file(tmp_path, "hidden.html", HIDDEN_HTML)], replace=False)
+    assert english[0].reason == "no visible text in HTML"
+
+
 FRENCH_REPORT = ("# Rapport annuel\n\nLe réseau Unicancer réunit les centres de lutte contre le cancer. Il coordonne "
                  "des essais cliniques et participe à plusieurs actions conjointes européennes depuis 2022. Ses "
                  "équipes travaillent avec des partenaires de nombreux États membres de l'Union européenne, et "
@@ -258,6 +274,42 @@ def test_documents_panel_uploads_lists_answers_refuses_and_removes(chat, tmp_pat
             temp = Path(chat.env["GRADIO_TEMP_DIR"])
             kept = [p for p in temp.rglob("*") if p.is_file() and p.stat().st_size]
             assert kept == [], f"uploaded copies left in Gradio's temporary folder: {kept}"
+        finally:
+            expect.set_options(timeout=5_000)  # Playwright's default, for the other modules
+            browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_french_page_gets_french_refusals_of_uploads(chat, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from testing.browser import launch
+
+    expect.set_options(timeout=120_000)
+    (tmp_path / "fake.txt").write_bytes(BINARY)
+    (tmp_path / "hidden.html").write_text(HIDDEN_HTML, encoding="utf-8")
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            pg = browser.new_context(viewport={"width": 1400, "height": 950}, locale="fr-FR").new_page()
+            pg.set_default_timeout(120_000)
+            pg.goto(chat.url + "/")
+            pg.wait_for_selector("#uca-question textarea:not([disabled])")  # loaded, in French
+            expect(pg.locator("#uca-send")).to_have_text("Demander")
+            pg.locator("#uca-documents-panel").get_by_text("Documents").first.click()
+            pg.locator("#uca-upload input[type='file']").set_input_files([str(tmp_path / "fake.txt"),
+                                                                          str(tmp_path / "hidden.html")])
+            expect(pg.locator("#uca-add")).to_have_text("Ajouter au corpus")
+            pg.locator("#uca-add").click()
+            results = pg.locator("#uca-doc-results")
+            # the content check refuses the first, the HTML loader the second (a skip code of the ingest)
+            expect(results).to_contain_text("refusé fake.txt: contenu binaire")
+            expect(results).to_contain_text("refusé hidden.html: aucun texte visible dans le HTML")
+            expect(results).to_contain_text("0 fichiers sur 2 indexés")
+            for english in ("binary content", "no visible text", "refused"):
+                expect(results).not_to_contain_text(english)
+            assert not (chat.corpus / "fake.txt").exists() and not (chat.corpus / "hidden.html").exists()
         finally:
             expect.set_options(timeout=5_000)  # Playwright's default, for the other modules
             browser.close()

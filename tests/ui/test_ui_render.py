@@ -109,8 +109,9 @@ def test_sources_escape_document_text_and_mark_exactly_the_supporting_sentence()
                                       question="it?"))
     tags = _Tags(out).tags
     names = {t for t, _ in tags}
-    # the card's own markup only: the "view in document" button is the one control
-    assert names <= {"div", "p", "q", "article", "header", "footer", "span", "mark", "button"}, names
+    # the card's own markup only: the "view in document" button is the one control (and the fold's summary)
+    allowed = {"div", "p", "q", "details", "summary", "article", "header", "footer", "span", "mark", "button"}
+    assert names <= allowed, names
     assert not any(k.startswith("on") or k in ("src", "href") for _, attrs in tags for k in attrs)
     marked = re.search(r"<mark[^>]*>(.*?)</mark>", out, re.S)
     assert marked and html.unescape(marked.group(1)) == HOSTILE
@@ -193,7 +194,8 @@ def test_trace_panel_is_collapsed_escaped_and_names_the_refusal_rule():
     assert "<summary>How this answer was found</summary>" in panel
     assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in panel
     assert "Refused by rule <code>low_confidence</code>" in panel
-    assert re.search(r"<strong>gate</strong> <span class=\"uca-trace-ms\">3.2 ms</span>", panel)
+    assert re.search(r"<strong>Answerability</strong> <code class=\"uca-trace-id\">gate</code> "
+                     r"<span class=\"uca-trace-ms\">3.2 ms</span>", panel)
     assert render.sources_html(_answer(citations=[])).count("uca-trace") == 0  # no trace, no panel
 
 
