@@ -103,7 +103,9 @@ LANGUAGE = Language(
     date_questions=("depuis quand", "quand", r"(?:\w+ )?quelle ann[ée]e", "depuis quelle", r"(?:\w+ )?quel siècle",
                     r"(?:\w+ )?quelle date"),
     count_questions=("combien",
-                     r"quel(?:le)? (?:est (?:le|la) )?(?:montant|nombre|pourcentage|proportion|part|taux|somme)\b"),
+                     r"quel(?:le)? (?:est (?:le|la) )?(?:montant|nombre|pourcentage|proportion|part|taux|somme)\b",
+                     r"quel(?:le)?s? (?:est|sont|était|étaient) (?:le|la|les) \w+ "
+                     r"(?:moyen|moyenne|médian|médiane|total|totale)s?\b"),
     duration_questions=("combien de temps", "pendant combien de temps", "sur quelle p[ée]riode",
                         "quelle (?:est la )?dur[ée]e"),
     who_questions=("qui", "par qui", "de qui", "à qui", "quelle personne", "quel organisme"),

@@ -20,9 +20,23 @@ from assistant.results import Passage
     ("How many of them are among the first 50?", False, None),  # a pronoun: nothing nameable is counted
     ("How many are in the top 300?", False, None),
     ("Where is HOPE's head office?", False, None),
+    # a measure of something asks for a number tied to it, like a count
+    ("What is the average salary of an oncologist in a Unicancer centre?", False, "salary"),
+    ("What was the median age of the patients?", False, "age"),
+    ("What is the total number of centres?", False, "centres"),
 ])
 def test_quantity_head(question, french, head):
     assert quantity_head(question, french) == head
+
+
+@pytest.mark.parametrize("question", ["What is the average salary of an oncologist?",
+                                      "What were the median survival times?",
+                                      "Quel est le salaire moyen d'un oncologue ?",
+                                      "Quel est le budget total du projet ?"])
+def test_a_measure_question_asks_for_a_number(question):
+    from assistant.reader import answer_kind
+
+    assert answer_kind(question) == "count"
 
 
 def _one_hot(words: list[str]) -> np.ndarray:
