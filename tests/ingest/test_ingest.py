@@ -371,13 +371,14 @@ def test_bad_files_are_reported_and_skipped(fake_settings, fake_embedder, helper
 
 def test_a_file_that_turns_bad_keeps_its_previous_version(two_docs, fake_embedder, helpers):
     index_dir = two_docs.resolved_index_dir()
-    run_ingest(two_docs, embedder=fake_embedder)
+    first = run_ingest(two_docs, embedder=fake_embedder)
+    assert first.skipped == [] and first.documents == 2, first  # both indexed before one turns bad
     ids = ids_by_source(index_dir)
     write(two_docs.corpus_dir / "guides" / "guide.md", GUIDE.encode("utf-8") + b"\xff\xfe broken tail")
     report = run_ingest(two_docs, embedder=fake_embedder)
-    assert [s["source"] for s in report.skipped] == ["guides/guide.md"]
+    assert [s["source"] for s in report.skipped] == ["guides/guide.md"], report
     assert "keeping the previously indexed version" in report.skipped[0]["reason"]
-    assert report.documents == 2 and report.embedded == 0
+    assert report.documents == 2 and report.embedded == 0, report
     assert ids_by_source(index_dir) == ids
     assert helpers.check(two_docs).clean
 
