@@ -68,10 +68,6 @@ class IsolatedLoader:
                                     timeout=s.max_file_seconds)
         return future.result()
 
-    def reason(self, exc: BaseException) -> str:
-        """The skip reason (English) for what :meth:`load` raised."""
-        return str(self.error(exc))
-
     def error(self, exc: BaseException) -> LoadError:
         """What :meth:`load` raised as a load error: its reason with a code (:mod:`ingest.reasons`)."""
         from concurrent.futures import TimeoutError as FutureTimeout

@@ -79,7 +79,7 @@ def load_bounded(settings: Settings, path: Path, source: str, limits: LoadLimits
     except LoadError:
         raise
     except Exception as exc:  # noqa: BLE001 - a timeout or a dead worker: the reason is shown, the app goes on
-        raise LoadError(loader.reason(exc)) from exc
+        raise loader.error(exc) from exc
     finally:
         loader.close()
 

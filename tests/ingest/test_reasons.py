@@ -85,7 +85,7 @@ def test_the_loader_process_failures_have_codes(fake_settings):
     loader = IsolatedLoader(fake_settings.model_copy(update={"max_file_seconds": 2.5}), lambda *a: None)
     timeout = loader.error(FutureTimeout())
     assert (timeout.code, timeout.params) == ("timeout", {"seconds": 2.5})
-    assert loader.reason(FutureTimeout()) == "took longer than 2.5 s to load (UCA_MAX_FILE_SECONDS); abandoned"
+    assert str(loader.error(FutureTimeout())) == "took longer than 2.5 s to load (UCA_MAX_FILE_SECONDS); abandoned"
     failed = loader.error(RuntimeError("boom"))
     assert failed.code == "load_failed" and str(failed) == "cannot be loaded (RuntimeError: boom)"
     own = LoadError.of("pdf_encrypted")
