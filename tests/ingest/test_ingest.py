@@ -357,7 +357,8 @@ def test_bad_files_are_reported_and_skipped(fake_settings, fake_embedder, helper
     write(corpus / ".git" / "HEAD.txt", "Hidden folders are ignored.")
     report = run_ingest(fake_settings, embedder=fake_embedder)
     skipped = {s["source"]: s["reason"] for s in report.skipped}
-    assert set(skipped) == {"junk.txt", "empty.md", "broken.pdf", "latin1.txt", "deep/image.png", "notes.docx"}
+    assert set(skipped) == {"junk.txt", "empty.md", "broken.pdf", "latin1.txt", "deep/image.png", "notes.docx"}, \
+        skipped
     assert "binary" in skipped["junk.txt"]
     assert "empty" in skipped["empty.md"]
     assert "PDF" in skipped["broken.pdf"]

@@ -541,9 +541,11 @@ def test_stop_ends_a_streaming_llm_answer_and_the_next_question_is_answered(brow
             expect(pg.locator("#uca-send")).to_be_visible()
             expect(pg.locator("#uca-stop")).to_be_hidden()
             expect(_bot(pg)).to_have_count(0)  # the unfinished answer (its claims unchecked) goes, and its question
-            shown = pg.locator("#uca-chat").inner_text()
+            # the chat's messages (Gradio's own status timer, "0.1s", may still be fading out of the element)
+            messages = pg.locator("#uca-chat [data-testid='user'], #uca-chat [data-testid='bot']")
+            shown = "\n".join(messages.all_inner_texts())
             pg.wait_for_timeout(SETTLE_TOKENS * TOKEN_SECONDS * 1000)
-            assert pg.locator("#uca-chat").inner_text() == shown, "the chat changed after Stop"
+            assert "\n".join(messages.all_inner_texts()) == shown, "the chat changed after Stop"
             assert "▍" not in shown and "Brussels" not in shown
             record = stub.streams[streams]
             assert record["cut"] and not record["finished"], record  # the app stopped reading the model
