@@ -22,7 +22,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from ingest import reasons
-from ingest.chunking import Chunk, chunk_document, sentence_spans, with_languages
+from ingest.chunking import Chunk, sentence_spans, with_languages
 from ingest.embeddings import Embedder
 from ingest.files import FileVanished, LoadLimits, OutsideCorpus, open_regular, read_fd
 from ingest.index import (
@@ -35,9 +35,9 @@ from ingest.index import (
     get_collection,
     index_config,
 )
-from ingest.isolation import IsolatedLoader
+from ingest.isolation import IsolatedLoader, load_and_chunk
 from ingest.lexical import build_bm25, content_words
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_document
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadError
 from ingest.repair import (  # noqa: F401 - check_index and CheckReport are part of this module's API
     FULL,
     LOCK_FILE,
@@ -186,13 +186,6 @@ def scan_corpus(corpus: Path) -> tuple[list[tuple[str, Path]], list[dict[str, An
                 skipped.append(reasons.entry(source, "unsupported_type", suffix=Path(name).suffix or name))
         stack.extend(reversed(subfolders))  # depth first, in name order (as os.walk)
     return files, skipped
-
-
-def _load_and_chunk(path: Path, source: str, limits: LoadLimits, size: int, overlap: int):
-    """What the loader worker runs: one file's document and chunks (module globals, so a test's patch of
-    ``load_document`` reaches the forked worker)."""
-    doc = load_document(path, source, limits)
-    return doc, chunk_document(doc, size, overlap)
 
 
 def _link_counts(files: list[tuple[str, Path]]) -> Counter:
@@ -370,7 +363,7 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
             reasons.with_note(item, "note_folder_full")
     limits = LoadLimits.from_settings(settings)
     names = _link_counts(files) if settings.links_inside_corpus else Counter()
-    loader = IsolatedLoader(settings, _load_and_chunk)
+    loader = IsolatedLoader(settings, load_and_chunk)  # a module global: a test may patch it
     try:
         for done, (source, path) in enumerate(files):
             if progress:

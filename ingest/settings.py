@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(50_000_000, ge=1)
     max_file_chars: int = Field(10_000_000, ge=1)  # text extracted from one file, checked while extracting
     max_file_seconds: float = Field(120.0, gt=0)  # to load and chunk one file; then its worker is killed, file skipped
+    # how loader workers start (ingest.isolation): forkserver forks them from a clean single-threaded server
+    loader_start_method: Literal["forkserver", "fork", "spawn"] = "forkserver"
+    loader_start_seconds: float = Field(30.0, gt=0)  # for a worker to begin a file; then a fresh worker tries it
     max_pdf_pages: int = Field(2000, ge=1)  # a PDF with more pages is skipped before any page is read
     max_html_depth: int = Field(400, ge=1)  # HTML nested deeper is refused before a tree is built
     max_html_elements: int = Field(200_000, ge=1)  # HTML with more elements is refused before a tree is built

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from ingest.files import LoadError, LoadLimits
-from ingest.isolation import IsolatedLoader
-from ingest.loaders import LoadedDocument, load_document
+from ingest.isolation import IsolatedLoader, load_only
+from ingest.loaders import LoadedDocument
 from ingest.settings import Settings
 from ui import citations, documents, render
-from ui.i18n import t
+from ui.i18n import skip_reason, t
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +65,10 @@ def _headings(doc: LoadedDocument, lo: int, hi: int) -> list[tuple[int, int, int
     return [(a - lo, b - lo, level, text) for a, b, level, text in spans if lo <= a and b <= hi]
 
 
-def _work(path: Path, source: str, limits: LoadLimits, _chunk_size: int, _chunk_overlap: int) -> LoadedDocument:
-    """What the viewer's worker runs (the signature of :class:`ingest.isolation.IsolatedLoader`'s work)."""
-    return load_document(path, source, limits)
-
-
 def load_bounded(settings: Settings, path: Path, source: str, limits: LoadLimits | None = None) -> LoadedDocument:
     """``path`` loaded as at ingest: its loader and limits, in a worker stopped after ``UCA_MAX_FILE_SECONDS``;
     raises :class:`LoadError` with the reason (a timeout is one)."""
-    loader = IsolatedLoader(settings, _work)
+    loader = IsolatedLoader(settings, load_only)  # a module global: a test may patch it
     try:
         return loader.load(path, source, limits or LoadLimits.from_settings(settings))
     except LoadError:
@@ -132,7 +127,10 @@ def document_html(settings: Settings, c: dict[str, Any] | None, lang: str, key: 
         doc = load_bounded(settings, corpus / source, source)
     except Exception as exc:  # gone, changed into something unreadable, over a limit
         log.warning("viewer: %s: %s", source, exc)
-        return _empty(lang, _note(lang, "viewer_failed", message=render.without_paths(str(exc))))
+        reason = str(exc)
+        if isinstance(exc, LoadError):  # a coded reason: said in the reader's language, as ingest's skip reasons
+            reason = skip_reason({"reason": reason, "code": exc.code, "params": exc.params}, lang)
+        return _empty(lang, _note(lang, "viewer_failed", message=render.without_paths(reason)))
     span = _locate(doc, c)
     notes = ""
     if span is None:

@@ -23,6 +23,7 @@ from ingest.embeddings import Embedder
 from ingest.index import Manifest
 from ingest.loaders import load_document
 from ingest.pipeline import IngestReport, run_ingest
+from testing import loaders
 
 VISIBLE = "The Zorblax Institute opened a new oncology wing in Lyon in 2030."
 SCRIPTED_PAGE = f"""<!doctype html>
@@ -337,21 +338,15 @@ def test_file_deleted_between_scan_and_read_is_treated_as_deleted(two_files, hel
 
 def test_file_deleted_while_being_loaded_is_skipped_with_a_reason(two_files, helpers, monkeypatch):
     settings = two_files
-    real_load = pipeline.load_document
-
-    def delete_then_load(path: Path, source: str, max_bytes: int):
-        if source == "gone.md":
-            path.unlink()
-        return real_load(path, source, max_bytes)
-
-    monkeypatch.setattr(pipeline, "load_document", delete_then_load)
+    real_work = pipeline.load_and_chunk
+    monkeypatch.setattr(pipeline, "load_and_chunk", loaders.delete_then_load)  # the worker deletes gone.md first
     (settings.corpus_dir / "gone.md").write_text("# Gone\n\nA new version, deleted while it is read.\n")
     report = ingest(settings)
     reason = reasons(report)["gone.md"]
     assert "file disappeared before it could be read" in reason
     assert "keeping the previously indexed version" in reason
     assert helpers.check(settings).clean
-    monkeypatch.setattr(pipeline, "load_document", real_load)
+    monkeypatch.setattr(pipeline, "load_and_chunk", real_work)
     report = ingest(settings)  # the next ingest sees it gone
     assert report.deleted_documents == ["gone.md"] and report.skipped == []
     assert helpers.check(settings).clean
@@ -359,7 +354,7 @@ def test_file_deleted_while_being_loaded_is_skipped_with_a_reason(two_files, hel
 
 def test_file_replaced_by_a_folder_or_breaking_the_loader_is_skipped(two_files, helpers, monkeypatch):
     settings = two_files
-    real_scan, real_load = pipeline.scan_corpus, pipeline.load_document
+    real_scan = pipeline.scan_corpus
 
     def scan_then_swap(corpus: Path):
         files, skipped = real_scan(corpus)
@@ -367,14 +362,9 @@ def test_file_replaced_by_a_folder_or_breaking_the_loader_is_skipped(two_files, 
         (corpus / "stay.md").mkdir()
         return files, skipped
 
-    def loader_bug(path: Path, source: str, max_bytes: int):
-        if source == "gone.md":
-            raise RuntimeError("unexpected loader failure")
-        return real_load(path, source, max_bytes)
-
     (settings.corpus_dir / "gone.md").write_text("# Gone\n\nChanged, so it is loaded again.\n")
     monkeypatch.setattr(pipeline, "scan_corpus", scan_then_swap)
-    monkeypatch.setattr(pipeline, "load_document", loader_bug)
+    monkeypatch.setattr(pipeline, "load_and_chunk", loaders.fail_on_gone)  # a loader bug on gone.md
     report = ingest(settings)
     got = reasons(report)
     assert got["stay.md"].startswith("cannot read file") and "keeping the previously indexed" in got["stay.md"]

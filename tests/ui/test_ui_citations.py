@@ -12,6 +12,7 @@ import pytest
 
 from common.lang import available, get
 from ingest.pipeline import run_ingest
+from testing import loaders
 from ui import citations, conversations, render, viewer
 from ui.i18n import t, ui_language
 
@@ -102,12 +103,6 @@ def test_annotated_html_nests_marks_and_keeps_every_character():
 
 
 
-def _slow_load(path, source, limits, _size, _overlap):
-    import time
-
-    time.sleep(30)  # a loader that never finishes in time (a file swapped for a hostile one after its ingest)
-
-
 def test_the_viewer_loads_under_the_ingest_time_limit(fake_settings, fake_embedder, monkeypatch):
     import time
 
@@ -115,12 +110,14 @@ def test_the_viewer_loads_under_the_ingest_time_limit(fake_settings, fake_embedd
     run_ingest(fake_settings, embedder=fake_embedder)
     c = {"source": "slow.md", "text": "The clinic opened in 2031.", "start": 8, "end": 34}
     assert "opened in 2031" in viewer.document_html(fake_settings, c, "en")  # the worker loads it
-    monkeypatch.setattr(viewer, "_work", _slow_load)  # the forked worker runs this instead
+    monkeypatch.setattr(viewer, "load_only", loaders.slow)  # the worker runs this instead: it never ends in time
     timed = fake_settings.model_copy(update={"max_file_seconds": 1.0})
     began = time.monotonic()
     out = viewer.document_html(timed, c, "en")
     assert time.monotonic() - began < 15, "the viewer waited for the loader past its time limit"
     assert "took longer than 1 s to load" in out and "2031" not in out, out
+    out = viewer.document_html(timed, c, "fr")  # the reason in the reader's language, as ingest's skip reasons
+    assert "Le document n&#x27;a pas pu être ouvert : chargement plus long que 1 s" in out, out
 
 def test_the_viewer_shows_an_indexed_document_escaped_with_the_passage_marked(fake_settings, fake_embedder):
     doc = "# Vorpal\n\n## Founding\n\nThe clinic was founded in 2029. " + HOSTILE + "\n\n## Later\n\nMore text.\n"
