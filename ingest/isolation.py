@@ -57,7 +57,9 @@ class IsolatedLoader:
     and inherit no lock that another thread of this process (a web server's, a database's, a model's) held
     at the time of the fork: a plain ``fork`` of a multi-threaded process can leave such a lock held forever
     in the child, which then hangs until the time limit and a good file is skipped. ``work`` must therefore
-    be a module-level function (it is sent to the worker by name).
+    be a module-level function (it is sent to the worker by name), and a script that ingests must guard its
+    main code with ``if __name__ == "__main__":`` (each worker imports the main module, as with ``spawn``;
+    the ``uca`` command does). Starting the server costs about a second, once per process.
 
     The worker marks each file begun. A file the worker never began within ``UCA_LOADER_START_SECONDS`` (or
     whose time ran out before it began) is the worker's failure: a fresh worker tries it once more. The
