@@ -110,13 +110,22 @@ class IsolatedLoader:
                 return future.result(timeout=POLL_SECONDS)
             except FutureTimeout:
                 begun = marker.exists()
-                if future.done():  # pebble's own watchdog stopped the worker
-                    if begun:
-                        raise  # the file ran out of time: the file's
-                    raise WorkerStuck(f"the worker's time ran out before it began {source}") from None
+                if future.done():  # finished since the poll gave up: with its result, or pebble's watchdog fired
+                    return self._finished(future, begun, source)
                 if not begun and time.monotonic() - scheduled > s.loader_start_seconds:
                     future.cancel()
                     raise WorkerStuck(f"no worker began {source} within {s.loader_start_seconds:g} s") from None
+
+    @staticmethod
+    def _finished(future, begun: bool, source: str):
+        """The result of a load that finished after the last poll timed out. The poll's own timeout is not the
+        file's: only pebble's watchdog (the future's exception) is, and only once the worker began the file."""
+        try:
+            return future.result(timeout=0)
+        except FutureTimeout:
+            if begun:
+                raise  # the file ran out of time: the file's
+            raise WorkerStuck(f"the worker's time ran out before it began {source}") from None
 
     def _pool(self):
         if self.pool is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -107,3 +108,61 @@ def test_close_removes_the_markers_and_an_unused_loader_starts_nothing(fake_sett
     assert markers is not None and any(markers.iterdir())
     loader.close()
     assert not markers.exists() and loader.pool is None
+
+
+class _FinishesDuringThePoll(concurrent.futures.Future):
+    """A pending load whose result arrives just after the parent's poll gave up on it (the window between
+    `result(timeout=...)` raising and `done()` being asked): a timing that real runs hit now and then."""
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+    def result(self, timeout=None):
+        if not self.done():
+            self.set_result(self.value)
+            raise FutureTimeout()
+        return super().result(timeout)
+
+
+class _OnePool:
+    def __init__(self, future):
+        self.future = future
+
+    def schedule(self, *_args, **_kwargs):
+        return self.future
+
+    def stop(self):
+        pass
+
+    def join(self):
+        pass
+
+
+def test_a_load_that_finishes_just_after_a_poll_is_returned_not_called_a_timeout(fake_settings):
+    """The race behind a full run that skipped a 5 MB file as 'took longer than 120 s' after 0.9 s: the poll's
+    own timeout must not be taken for pebble's watchdog when the load has in fact finished."""
+    path = _doc(fake_settings)
+    loader = IsolatedLoader(fake_settings)
+    marker_dir = loader._next_marker().parent
+    (marker_dir / "2").write_text("")  # the worker began the file (the next marker's name)
+    loader.pool = _OnePool(_FinishesDuringThePoll("the result"))
+    try:
+        assert loader.load(path, "note.md", LoadLimits.from_settings(fake_settings)) == "the result"
+    finally:
+        loader.close()
+
+
+def test_a_watchdog_timeout_after_the_file_began_is_still_the_files(fake_settings):
+    path = _doc(fake_settings)
+    loader = IsolatedLoader(fake_settings)
+    marker_dir = loader._next_marker().parent
+    (marker_dir / "2").write_text("")
+    watchdog = concurrent.futures.Future()
+    watchdog.set_exception(FutureTimeout())
+    loader.pool = _OnePool(watchdog)
+    try:
+        with pytest.raises(FutureTimeout):
+            loader.load(path, "note.md", LoadLimits.from_settings(fake_settings))
+    finally:
+        loader.close()
