@@ -89,3 +89,30 @@ def _fail(args: argparse.Namespace, message: str, code: int) -> int:
         print(json.dumps({"error": message}, ensure_ascii=False))
     print(f"uca ask: error: {message}", file=sys.stderr)
     return code
+
+
+def fit_after_ingest(args: argparse.Namespace) -> None:
+    """After a successful ``uca ingest``: fit the refusal threshold to the corpus (``assistant.corpus_threshold``)
+    unless a fresh fit is stored; one line on stderr (stdout stays the ingest's report). A failure here is
+    said, and the model's threshold is used: the ingest itself succeeded."""
+    from ingest.cli import settings_from_args
+
+    try:
+        from assistant.core import Assistant
+
+        settings = settings_from_args(args)
+        if not settings.corpus_threshold:
+            return
+        record = Assistant(settings).fit_corpus_threshold()
+    except Exception as exc:  # noqa: BLE001 - the ingest is done; answers keep the model's threshold
+        print(f"uca ingest: the refusal threshold was not fitted to the corpus ({type(exc).__name__}: {exc}); "
+              "answers use the model's", file=sys.stderr)
+        return
+    if record is None or args.quiet:
+        return
+    if record.get("threshold") is None:
+        print(f"refusal threshold: the model's ({record.get('reason')})", file=sys.stderr)
+    else:
+        print(f"refusal threshold fitted to this corpus: {record['threshold']:.3f} (model's "
+              f"{record['model_threshold']:.3f}; {record['questions']} pseudo-questions, {record['seconds']:.1f} s)",
+              file=sys.stderr)

@@ -8,6 +8,7 @@ thresholds, the citation checker and the answerers.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from ingest.settings import Settings
 
 EXAMPLE_QUESTIONS = list(get_language("en").example_questions)  # each language has its own (common.lang)
 EXAMPLES_IN_GREETING = 3  # example questions shown with a greeting or help reply
+log = logging.getLogger(__name__)
 
 
 
@@ -94,6 +96,9 @@ class Assistant:
         self._answerers: dict[str, Answerer] = {}
         self._models: dict[str, object] = {}
         self._lock = threading.Lock()
+        self._corpus_threshold: tuple[object, dict | None] | None = None  # (generation, stored fit)
+        self._fit_lock = threading.Lock()  # one corpus-threshold fit at a time (its questions take _lock)
+        self._refit_thread: threading.Thread | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
@@ -139,12 +144,62 @@ class Assistant:
             text += f"\n\n{texts.get('examples', 'For example:')}\n{examples}"
         return text
 
+    # -- the corpus's refusal threshold (assistant.corpus_threshold)
+    def corpus_threshold(self) -> dict | None:
+        """The refusal threshold fitted to the committed index, when it is fresh and in use; else None."""
+        if not self.settings.corpus_threshold:
+            return None
+        generation = self.retriever.view.generation
+        cached = self._corpus_threshold
+        if cached is None or cached[0] != generation:
+            from assistant import corpus_threshold
+
+            record = corpus_threshold.load(self)
+            cached = self._corpus_threshold = (generation, record)
+        record = cached[1]
+        return record if record is not None and record.get("threshold") is not None else None
+
+    def fit_corpus_threshold(self, force: bool = False) -> dict | None:
+        """Fit and store the corpus's refusal threshold unless a fresh one is stored (or it is turned off):
+        the record (``threshold`` None when the corpus is too small to fit one), None when off."""
+        if not self.settings.corpus_threshold:
+            return None
+        from assistant import corpus_threshold
+
+        with self._fit_lock:
+            record = None if force else corpus_threshold.load(self)
+            if record is None:
+                record = corpus_threshold.fit(self)
+                corpus_threshold.save(self, record)
+            self._corpus_threshold = (record["generation"], record)
+        return record
+
+    def refit_in_background(self) -> threading.Thread | None:
+        """:meth:`fit_corpus_threshold` in a daemon thread (the chat app, after it starts and after each ingest
+        it runs): questions asked meanwhile use the model's threshold. None when one is already running."""
+        with self._lock:
+            running = self._refit_thread
+            if running is not None and running.is_alive():
+                return None
+
+            def work() -> None:
+                try:
+                    self.fit_corpus_threshold()
+                except Exception:  # noqa: BLE001 - a missing or changing index: the model's threshold stays
+                    log.warning("the refusal threshold was not fitted to the corpus", exc_info=True)
+
+            self._refit_thread = threading.Thread(target=work, name="uca-corpus-threshold", daemon=True)
+            self._refit_thread.start()
+            return self._refit_thread
+
     # -- answering
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None,
-            mode: str | None = None, llm: str | None = None, source: str | None = None) -> Answer:
-        """Answer a question with verified citations, or refuse when the documents do not cover it."""
+            mode: str | None = None, llm: str | None = None, source: str | None = None,
+            exclude: str | None = None) -> Answer:
+        """Answer a question with verified citations, or refuse when the documents do not cover it.
+        ``exclude``: answer as if that document were not indexed."""
         result = None
-        for part in self.stream(question, history, k=k, mode=mode, llm=llm, source=source):
+        for part in self.stream(question, history, k=k, mode=mode, llm=llm, source=source, exclude=exclude):
             if isinstance(part, Answer):
                 result = part
         assert result is not None
@@ -152,7 +207,7 @@ class Assistant:
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None, k: int | None = None,
                mode: str | None = None, llm: str | None = None,
-               source: str | None = None) -> Iterator[str | Answer]:
+               source: str | None = None, exclude: str | None = None) -> Iterator[str | Answer]:
         """Partial answer texts as they are produced, then the final :class:`Answer` (with its trace).
 
         Raises :class:`QuestionError` for an empty or too long question or an unknown answer mode.
@@ -163,7 +218,7 @@ class Assistant:
         except ValueError as exc:
             raise QuestionError(str(exc)) from None
         ctx = Context(question=question, history=list(history or []), k=k or self.settings.top_k, mode=mode,
-                      llm=llm, source=source)
+                      llm=llm, source=source, exclude=exclude)
         if answerer.needs_llm:
             ctx.model_factory = lambda: self.chat_model(llm)
         yield from self.pipeline.stream(ctx)

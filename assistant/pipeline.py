@@ -30,6 +30,7 @@ class Context:
     mode: str  # the answerer's name (extractive, llm, or any registered one)
     llm: str | None = None  # the LLM spec for this question (LLM mode)
     source: str | None = None  # only search this document
+    exclude: str | None = None  # search as if this document were not indexed (assistant.corpus_threshold)
     query: str = ""  # the question made self-contained (follow-ups rewritten)
     language: str | None = None  # the question's language
     dense_query: str = ""  # what the embedding side searches (the query, or its glossary keywords)

@@ -136,6 +136,16 @@ class Retriever:
         return [self._chunk_cache[i] for i in ids if i in self._chunk_cache]
 
     # -- vectors ingest computed for answering
+    def own_tokens(self, source: str) -> frozenset[str]:
+        """The indexed tokens no other document uses: unknown to the corpus were ``source`` not indexed."""
+        view = self.view
+        held: dict[str, int] = {}
+        for c in self.manifest.chunks(source=source):
+            if c.id in view.live:
+                for t in set(tokenize(f"{c.title}\n{c.section}\n{c.text}", c.lang or None)):
+                    held[t] = held.get(t, 0) + 1
+        return frozenset(t for t, n in held.items() if view.lexical.df(t) <= n)
+
     def sentence_vectors(self, ids: list[str]) -> dict:
         """{chunk id: {(start, end) of a sentence: vector}} for the given committed chunks (those that have
         them; an index built before they existed has none)."""
@@ -166,11 +176,13 @@ class Retriever:
                     self._qcache.pop(next(iter(self._qcache)))
         return vec
 
-    def dense(self, query: str, n: int, source: str | None = None) -> list[tuple[str, float]]:
-        """Top ``n`` committed chunks by cosine similarity: ``(id, similarity)``."""
+    def dense(self, query: str, n: int, source: str | None = None,
+              exclude: str | None = None) -> list[tuple[str, float]]:
+        """Top ``n`` committed chunks by cosine similarity: ``(id, similarity)``; ``exclude``: leave that
+        document out."""
         view = self.view
         vec = self.query_vector(query)
-        where = {"source": source} if source else None
+        where = _where(source, exclude)
         want = n
         fetch = n + DENSE_FETCH_SLACK
         for _ in range(DENSE_FETCH_ROUNDS):
@@ -190,26 +202,31 @@ class Retriever:
         return hits[:want]
 
     def lexical(self, query: str, n: int, source: str | None = None,
-                langs: list[str] | None = None) -> list[tuple[str, float]]:
+                langs: list[str] | None = None, exclude: str | None = None) -> list[tuple[str, float]]:
         """Top ``n`` committed chunks by BM25, the query analysed in ``langs`` (default: every language of the
-        index, so that a French question matches English documents' names and French documents' stems)."""
+        index, so that a French question matches English documents' names and French documents' stems);
+        ``exclude``: leave that document out."""
         view = self.view
         allowed = None
         if source:
             allowed = {c.id for c in self.manifest.chunks(source=source)}
+        if exclude:
+            left_out = {c.id for c in self.manifest.chunks(source=exclude)}
+            allowed = (allowed if allowed is not None else view.live) - left_out
         return view.lexical.search(query, n, allowed=allowed, langs=langs or view.languages)
 
     def retrieve(self, query: str, k: int | None = None, source: str | None = None,
-                 lexical_query: str | None = None, lang: str | None = None) -> list[Passage]:
+                 lexical_query: str | None = None, lang: str | None = None,
+                 exclude: str | None = None) -> list[Passage]:
         """Ranked passages for ``query``: fused dense and BM25 lists, near-duplicates removed. BM25 searches
         ``lexical_query`` when given (a question expanded with glossary keywords, ``assistant.multilingual``).
         ``lang``: the query's language (detected from ``query`` when not given), which sets the dense list's
-        weight."""
+        weight. ``exclude``: a document left out, as if it were not indexed (``assistant.corpus_threshold``)."""
         s = self.settings
         k = k or s.top_k
         n = max(s.fetch_k, k)
-        dense = self.dense(query, n, source)
-        lex = self.lexical(lexical_query or query, n, source)
+        dense = self.dense(query, n, source, exclude)
+        lex = self.lexical(lexical_query or query, n, source, exclude=exclude)
         fused: dict[str, dict] = {}
         for rank, (cid, score) in enumerate(dense, start=1):
             fused.setdefault(cid, {})["dense"] = (rank, score)
@@ -255,6 +272,12 @@ class Retriever:
         for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
             out[cid] = float(np.dot(q, np.asarray(emb, dtype=np.float32)))
         return out
+
+
+def _where(source: str | None, exclude: str | None) -> dict | None:
+    """Chroma's metadata filter: only ``source``, and not ``exclude``."""
+    parts = ([{"source": source}] if source else []) + ([{"source": {"$ne": exclude}}] if exclude else [])
+    return None if not parts else parts[0] if len(parts) == 1 else {"$and": parts}
 
 
 def query_language(query: str) -> str:

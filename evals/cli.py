@@ -212,6 +212,12 @@ def _calibrate_refusal(args: argparse.Namespace, settings) -> int:
         for corpus, f in figures.items():
             print(f"  {title} {corpus}: refusal accuracy {f['refusal_accuracy']}, false refusals "
                   f"{f['false_refusal_rate']} ({f['answerable']} answerable, {f['unanswerable']} unanswerable)")
+    if "corpus_quantile" in model:
+        print(f"corpus threshold: quantile {model['corpus_quantile']} of each corpus's pseudo-questions")
+        for title, f in model["corpus_threshold"].items():
+            if isinstance(f, dict):
+                print(f"  {title}: threshold {f['threshold']}, refusal accuracy {f['refusal_accuracy']}, false "
+                      f"refusals {f['false_refusal_rate']}")
     return 0
 
 

@@ -336,6 +336,7 @@ def run_qa(settings: Settings, ds: QADataset, holdout_frac: float = DEFAULT_HOLD
     index_settings, ingest_info = build_index(settings, ds, selection, cache, embedder, ingest_progress)
     bot = Assistant(index_settings, embedder=embedder)
     bot.retriever.retrieve("warm-up", k=1)  # load the model and open Chroma outside the timed questions
+    fitted = bot.fit_corpus_threshold()  # as `uca ingest` does after an ingest (assistant.corpus_threshold)
     langs = dict(zip((it.id for it in selection.items),
                      detect_languages([it.question for it in selection.items]), strict=True))
     manifest = Manifest(index_settings.resolved_index_dir() / MANIFEST_FILE)
@@ -358,6 +359,7 @@ def run_qa(settings: Settings, ds: QADataset, holdout_frac: float = DEFAULT_HOLD
         "per_language": ({lang: summarize([r for r in records if r["lang"] == lang], qrels) for lang in languages}
                          if len(languages) > 1 else {}),
         "thresholds": {key: bot.thresholds.get(key) for key in ("refusal_threshold", "refusal_weight")},
+        "corpus_threshold": fitted,
         "index": ingest_info, "ask_seconds": round(time.perf_counter() - t1, 2),
         "seconds": round(time.perf_counter() - t0, 2), "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     })

@@ -13,14 +13,22 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
+from assistant.corpus_threshold import threshold_at
+from assistant.signals import logistic
 from evals.opendomain import DEFAULT_HOLDOUT_FRAC, QADataset, run_qa
-from evals.refusal_fit import MAX_FALSE_REFUSAL, Record, evaluate, fit
+from evals.refusal_fit import MAX_FALSE_REFUSAL, Record, evaluate, fit, rates
 
 CALIBRATION_SEED = 101  # seed of the article halves and holdouts (the reported evals use seed 13)
 SAMPLE = 300  # questions asked per public half
+# the corpus threshold's quantile is chosen under this false-refusal cap on every fit half: the issue's bound for
+# PIAF (the model's own threshold keeps MAX_FALSE_REFUSAL, since it must hold on corpora it never sees)
+MAX_CORPUS_FALSE_REFUSAL = 0.10
+QUANTILES = np.round(np.arange(0.5, 0.951, 0.05), 4)  # quantiles tried
 
 
 def default_public() -> list[str]:
@@ -57,12 +65,51 @@ def halves(ds: QADataset, seed: int = CALIBRATION_SEED) -> tuple[QADataset, QADa
     return part(first, "fit"), part(set(articles) - first, "check")
 
 
+@dataclass
+class Half:
+    """One public half as asked: its questions' records and the signals of its corpus-threshold
+    pseudo-questions (``assistant.corpus_threshold``; empty when that is turned off or the corpus too small)."""
+
+    records: list[Record]
+    pseudo: list[dict]
+
+
 def public_records(settings, ds: QADataset, sample: int, seed: int, cache: Path | None,
-                   log: Callable[[str], None]) -> list[Record]:
+                   log: Callable[[str], None]) -> Half:
     log(f"{ds.name}: asking {sample} questions")
-    _, records = run_qa(settings, ds, holdout_frac=DEFAULT_HOLDOUT_FRAC, seed=seed, sample=sample, cache=cache)
+    results, records = run_qa(settings, ds, holdout_frac=DEFAULT_HOLDOUT_FRAC, seed=seed, sample=sample,
+                              cache=cache)
     corpus = ds.name.rsplit("-", 1)[0]
-    return [Record(corpus, r["signals"], r["answerable"]) for r in records if r["signals"]]
+    pseudo = (results.get("corpus_threshold") or {}).get("pseudo_signals") or []
+    return Half([Record(corpus, r["signals"], r["answerable"]) for r in records if r["signals"]], pseudo)
+
+
+def corpus_rates(half: Half, model: dict, quantile: float, cap: float) -> dict[str, float] | None:
+    """Refusal figures of one half under the threshold its own pseudo-questions give at ``quantile``."""
+    if not half.pseudo or not half.records:
+        return None
+    floor = float(model["threshold"])
+    t = threshold_at([logistic(x, model) for x in half.pseudo], quantile, floor, cap)
+    probs = np.array([logistic(r.signals, model) for r in half.records])
+    (figures,) = rates(half.records, probs, t).values()
+    return {**figures, "threshold": t}
+
+
+def choose_quantile(model: dict, fit_halves: list[Half], cap: float,
+                    max_false_refusal: float = MAX_CORPUS_FALSE_REFUSAL) -> float:
+    """The quantile of the corpus threshold: the best mean balanced accuracy over the fit halves, each under its
+    own corpus threshold, among the quantiles whose false-refusal rate is at most ``max_false_refusal`` on
+    every half (the lowest tried when none is)."""
+    best = None
+    for q in QUANTILES:
+        per = [corpus_rates(h, model, float(q), cap) for h in fit_halves]
+        per = [f for f in per if f is not None]
+        if not per or any(f["false_refusal_rate"] > max_false_refusal + 1e-12 for f in per):
+            continue
+        key = float(np.mean([f["balanced_accuracy"] for f in per]))
+        if best is None or key > best[0] + 1e-12:
+            best = (key, round(float(q), 4))
+    return best[1] if best else round(float(QUANTILES[0]), 4)
 
 
 def unicancer_records(ctx, log: Callable[[str], None]) -> list[Record]:
@@ -81,10 +128,14 @@ def calibrate_refusal(ctx, public: list[QADataset], sample: int = SAMPLE, seed: 
     """Fit on the Unicancer calibration split and the first halves; report the second halves."""
     fit_on = unicancer_records(ctx, log)
     check: list[Record] = []
+    fit_halves: list[Half] = []
+    check_halves: list[Half] = []
     for ds in public:
         first, second = halves(ds, seed)
-        fit_on += public_records(ctx.settings, first, sample, seed, cache, log)
-        check += public_records(ctx.settings, second, sample, seed, cache, log)
+        fit_halves.append(public_records(ctx.settings, first, sample, seed, cache, log))
+        check_halves.append(public_records(ctx.settings, second, sample, seed, cache, log))
+        fit_on += fit_halves[-1].records
+        check += check_halves[-1].records
     if out is not None:  # every question's signals, for looking at them
         out.mkdir(parents=True, exist_ok=True)
         with (out / "refusal_records.jsonl").open("w", encoding="utf-8") as f:
@@ -94,6 +145,14 @@ def calibrate_refusal(ctx, public: list[QADataset], sample: int = SAMPLE, seed: 
                                         "signals": r.signals}) + "\n")
     model = fit(fit_on, max_false_refusal=max_false_refusal)
     model["checked_on"] = evaluate(check, model) if check else {}
+    cap = ctx.settings.corpus_threshold_max
+    if any(h.pseudo for h in fit_halves):  # the corpus threshold's quantile, and what it gives on each half
+        model["corpus_quantile"] = choose_quantile(model, fit_halves, cap)
+        model["corpus_threshold"] = {
+            "max_false_refusal": MAX_CORPUS_FALSE_REFUSAL,
+            **{f"{title} {h.records[0].corpus}": corpus_rates(h, model, model["corpus_quantile"], cap)
+               for title, group in (("fitted on", fit_halves), ("checked on", check_halves))
+               for h in group if h.records and h.pseudo}}
     model["calibration"] = {"seed": seed, "sample_per_half": sample, "holdout_frac": DEFAULT_HOLDOUT_FRAC,
                             "corpora": ["unicancer (calibration split)"] + [ds.name for ds in public],
                             "embedding_model": ctx.settings.embedding_model}

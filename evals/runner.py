@@ -64,6 +64,8 @@ def open_context(settings: Settings, dataset: Path = DEFAULT_DATASET, bot=None, 
     report = run_ingest(settings, embedder=embedder).as_dict() if ingest else {}
     bot = bot or Assistant(settings, embedder=embedder, thresholds=thresholds)
     bot.retriever.retrieve("warm-up", k=1)  # load the model and open Chroma outside the timed questions
+    if ingest:
+        bot.fit_corpus_threshold()  # as `uca ingest` does (assistant.corpus_threshold; a one-page corpus has none)
     items = load_dataset(dataset)
     gold = locate_spans(items, corpus_texts(settings))
     manifest = Manifest(settings.resolved_index_dir() / MANIFEST_FILE)

@@ -169,9 +169,15 @@ class LexicalIndex:
                 for tok, col in self._bm25.vocab_dict.items():
                     if col < len(counts):
                         df[tok] = int(counts[col])
+            self._df = df
             self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
             self._idf_max = math.log(1 + (n + 0.5) / 0.5)
         return self._idf.get(token, self._idf_max)
+
+    def df(self, token: str) -> int:
+        """How many indexed chunks hold ``token``."""
+        self.idf(token)  # computes the document frequencies once
+        return self._df.get(token, 0)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -87,6 +87,16 @@ class Settings(BaseSettings):
     list_collect_margin: float = Field(0.3, ge=0, le=1)  # "which X, and since when?": items this close to the best
     max_list_items: int = Field(8, ge=1, le=50)  # items such a list collects at most
     list_top_k: int = Field(8, ge=1, le=100)  # passages for "which X, and since when?" (asked with the default k)
+    # the refusal threshold fitted to the corpus from pseudo-questions asked with their document left out
+    # (assistant.corpus_threshold)
+    corpus_threshold: bool = True
+    corpus_threshold_questions: int = Field(150, ge=1, le=5000)  # pseudo-questions asked
+    corpus_threshold_min_questions: int = Field(30, ge=1)  # fewer could be asked: the model's threshold
+    # share of those refused; None: the refusal model's corpus_quantile (fitted by `uca eval --calibrate-refusal`)
+    corpus_threshold_quantile: float | None = Field(None, ge=0, le=1)
+    corpus_threshold_max: float = Field(0.5, ge=0, le=1)  # never above this (a corpus of near twins)
+    corpus_threshold_min_documents: int = Field(5, ge=2)  # fewer documents: the model's threshold
+    corpus_threshold_seed: int = 7
 
     # ui
     host: str = "127.0.0.1"

@@ -25,7 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        if code == 0 and args.command == "ingest" and not args.check:
+            from assistant.cli import fit_after_ingest
+
+            fit_after_ingest(args)  # the refusal threshold follows the corpus (assistant.corpus_threshold)
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -288,6 +288,7 @@ class ChatApp:
             message = render.escape_markdown(render.without_paths(str(exc)))
             return t(lang, "reingest_failed", message=message), self.stats_html(lang)
         self.assistant.retriever.refresh()
+        self.assistant.refit_in_background()  # the refusal threshold follows the corpus
         skipped = t(lang, "n_skipped", n=len(rep.skipped)) if rep.skipped else ""
         status = t(lang, "reingested", seconds=f"{rep.seconds:.1f}", documents=rep.documents, chunks=rep.chunks,
                    added=rep.added, removed=rep.removed, skipped=skipped)
@@ -321,6 +322,7 @@ class ChatApp:
             log.exception("corpus change failed")
             return render.results_html([], t(lang, "failed_status", message=exc), lang)
         self.assistant.retriever.refresh()
+        self.assistant.refit_in_background()  # the refusal threshold follows the corpus
         return render.results_html(results, summary, lang)
 
     def add_documents(self, files: Any, replace: bool, lang: str = "en", progress: Any = None) -> str:
@@ -556,6 +558,7 @@ def main(settings: Settings, host: str | None = None, port: int | None = None) -
     """Serve the app behind the request guard (blocks until interrupted)."""
     assistant = Assistant(settings)
     warm_up(assistant)
+    assistant.refit_in_background()  # when the index changed since the last fit (assistant.corpus_threshold)
     demo = build_app(settings, assistant)
     bind = host or settings.host
     app = server.asgi_app(demo, settings, bind, uploads=settings.uploads, footer_links=["api"], theme=_theme(),

@@ -77,7 +77,11 @@ class Gate(Step):
         counted = quantity_evidence(query, ctx.passages, bot.vectors, french=ctx.language == "fr",
                                     window=s.count_window, min_sim=s.count_min_similarity)
         qtoks = query_tokens(ctx.lexical_query or query, retriever.view.languages)
-        ctx.signals.update(lexical_signals(qtoks, ctx.passages, self._tokens, idf, retriever.view.lexical.vocabulary))
+        vocabulary = retriever.view.lexical.vocabulary
+        if ctx.exclude:  # the left-out document's own words are unknown to the rest of the corpus
+            own = retriever.own_tokens(ctx.exclude)
+            vocabulary = {t for t in qtoks if t in vocabulary and t not in own}
+        ctx.signals.update(lexical_signals(qtoks, ctx.passages, self._tokens, idf, vocabulary))
         ctx.signals["dense_margin"] = dense_margin(ctx.passages)
         ctx.signals["dense_doc_margin"] = dense_doc_margin(ctx.passages)
         if counted is not None:
@@ -89,6 +93,10 @@ class Gate(Step):
             ctx.confidence = round(logistic(ctx.signals, model), 4)
             threshold = float(model["threshold"])
             decided["model"] = model.get("name", "logistic")
+            fitted = None if ctx.exclude else bot.corpus_threshold()
+            if fitted is not None:  # fitted to this corpus (assistant.corpus_threshold)
+                threshold = float(fitted["threshold"])
+                decided["threshold_from"] = "corpus"
         limit = None if ctx.uses_llm else offline_request(ctx.query)
         typed = typed_evidence(query, ctx.scored)
         if typed:

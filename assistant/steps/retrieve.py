@@ -21,7 +21,7 @@ class Retrieve(Step):
         if ctx.k == self.bot.settings.top_k and collects_items(ctx.query):
             ctx.k = max(ctx.k, self.bot.settings.list_top_k)  # its items may be spread over more passages
         ctx.passages = self.bot.retriever.retrieve(dense, k=ctx.k, source=ctx.source,
-                                                   lexical_query=ctx.lexical_query or dense)
+                                                   lexical_query=ctx.lexical_query or dense, exclude=ctx.exclude)
         # planted instructions: flagged wherever the passage is shown
         ctx.passages = [replace(p, instructions=tuple(instruction_spans(p.text))) for p in ctx.passages]
         langs = [p.lang for p in ctx.passages]
@@ -29,6 +29,8 @@ class Retrieve(Step):
         decided["k"] = ctx.k
         if ctx.source:
             decided["source"] = ctx.source
+        if ctx.exclude:
+            decided["left_out"] = ctx.exclude
         decided["passage_languages"] = dict(Counter(lang or "?" for lang in langs))
         if ctx.answer_query != ctx.query:
             decided["answer_query"] = ctx.answer_query

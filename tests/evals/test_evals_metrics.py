@@ -343,3 +343,47 @@ def test_committed_baseline_is_complete_and_the_comparison_fails_below_tolerance
 
 def test_dataset_default_path_is_the_packaged_set():
     assert DEFAULT_DATASET == ROOT / "evals" / "datasets" / "unicancer.jsonl"
+
+
+# -- the corpus threshold's quantile (evals.refusal_calibrate)
+
+def _half(corpus: str, answerable: list[float], unanswerable: list[float], pseudo: list[float]):
+    from evals.refusal_calibrate import Half
+    from evals.refusal_fit import Record
+
+    records = ([Record(corpus, {"best_cos": x}, True) for x in answerable]
+               + [Record(corpus, {"best_cos": x}, False) for x in unanswerable])
+    return Half(records, [{"best_cos": x} for x in pseudo])
+
+
+IDENTITY = {"features": ["best_cos"], "mean": [0.0], "scale": [1.0], "coef": [1.0], "intercept": 0.0,
+            "threshold": 0.01}  # probability = logistic(best_cos)
+
+
+def test_each_half_is_judged_under_its_own_pseudo_questions_threshold():
+    from evals.refusal_calibrate import corpus_rates
+
+    # pseudo-questions (unanswerable by construction) at -4..-0.1: their median sits near -2
+    pseudo = [-4 + 0.1 * i for i in range(40)]
+    half = _half("a", answerable=[1.0, 2.0, 3.0, -3.0], unanswerable=[-3.5, -1.0, -2.5, -0.5], pseudo=pseudo)
+    f = corpus_rates(half, IDENTITY, 0.5, cap=0.9)
+    t = np.quantile(1 / (1 + np.exp(-np.array(pseudo))), 0.5)
+    assert f["threshold"] == pytest.approx(t, abs=1e-6)
+    # refused: the unanswerable -3.5 and -2.5 (below -2.05), and the answerable -3.0
+    assert (f["refusal_accuracy"], f["false_refusal_rate"]) == (0.5, 0.25)
+    assert corpus_rates(_half("b", [1.0], [-1.0], []), IDENTITY, 0.5, 0.9) is None  # no pseudo-questions
+
+
+def test_the_quantile_is_the_best_that_keeps_false_refusals_under_the_cap_everywhere():
+    from evals.refusal_calibrate import QUANTILES, choose_quantile
+
+    pseudo = [-4 + 0.1 * i for i in range(40)]  # quantile q sits at about -4 + 4q
+    # corpus a: answerable questions from -1.5 up, one in ten at -1.5: a threshold above -1.5 refuses it
+    a = _half("a", answerable=[-1.5] + [2.0] * 9, unanswerable=[-3.5, -2.5, -1.8, -1.6], pseudo=pseudo)
+    b = _half("b", answerable=[3.0] * 10, unanswerable=[-3.0, -2.0, -1.0, 1.0], pseudo=pseudo)
+    q = choose_quantile(IDENTITY, [a, b], cap=0.999, max_false_refusal=0.0)
+    probs = 1 / (1 + np.exp(-np.array(pseudo)))
+    keeps_a = [float(x) for x in QUANTILES if np.quantile(probs, x) <= 1 / (1 + np.exp(1.5))]
+    assert q == max(keeps_a)  # the highest that refuses no answerable question of a (b has none to lose)
+    looser = choose_quantile(IDENTITY, [a, b], cap=0.999, max_false_refusal=0.1)
+    assert looser > q  # one false refusal in ten allowed on a: a higher quantile refuses more of b
