@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.retrieval import _jaccard  # the same near-duplicate measure as retrieval's dedup
 from assistant.signals import FEATURES, logistic
 from common.text import split_sentences
 from ingest.lexical import tokenize
@@ -95,10 +96,6 @@ def pseudo_question(rng: random.Random, text: str) -> str | None:
     at = rng.randrange(0, len(words) - run + 1)
     kept = [w for w in words[:at] + words[at + run:] if rng.random() >= DROP_WORD]
     return " ".join(kept) if len(kept) >= MIN_WORDS else None
-
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def fit(bot: Assistant) -> dict:
