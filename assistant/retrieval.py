@@ -74,6 +74,7 @@ class Retriever:
         self._view = IndexView(settings, self.manifest)
         self._chunk_cache: dict[str, Chunk] = {}
         self._tokens: dict[str, frozenset[str]] = {}
+        self._own: dict[str, frozenset[str]] = {}  # own_tokens per left-out document, for this generation
         self._qcache: dict[str, object] = {}
 
     # -- index state
@@ -96,6 +97,7 @@ class Retriever:
                     self._view = view
                     self._chunk_cache.clear()
                     self._tokens.clear()
+                    self._own.clear()
         return self._view
 
     def refresh(self) -> None:
@@ -139,12 +141,19 @@ class Retriever:
     def own_tokens(self, source: str) -> frozenset[str]:
         """The indexed tokens no other document uses: unknown to the corpus were ``source`` not indexed."""
         view = self.view
-        held: dict[str, int] = {}
-        for c in self.manifest.chunks(source=source):
-            if c.id in view.live:
-                for t in set(tokenize(f"{c.title}\n{c.section}\n{c.text}", c.lang or None)):
-                    held[t] = held.get(t, 0) + 1
-        return frozenset(t for t, n in held.items() if view.lexical.df(t) <= n)
+        own = self._own.get(source)
+        if own is None:  # a fit asks several pseudo-questions of one document: tokenized once per generation
+            held: dict[str, int] = {}
+            for c in self.manifest.chunks(source=source):
+                if c.id in view.live:
+                    for t in set(tokenize(f"{c.title}\n{c.section}\n{c.text}", c.lang or None)):
+                        held[t] = held.get(t, 0) + 1
+            own = frozenset(t for t, n in held.items() if view.lexical.df(t) <= n)
+            with self._lock:
+                if len(self._own) >= self.settings.query_cache_size:
+                    self._own.pop(next(iter(self._own)))
+                self._own[source] = own
+        return own
 
     def sentence_vectors(self, ids: list[str]) -> dict:
         """{chunk id: {(start, end) of a sentence: vector}} for the given committed chunks (those that have
