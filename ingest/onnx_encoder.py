@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -89,9 +90,13 @@ def quantize_int8(out_dir: Path) -> Path:
 
     target = out_dir / INT8_FILE
     if not target.exists():
-        tmp = out_dir / (INT8_FILE + ".tmp")
-        quantize_dynamic(str(out_dir / MODEL_FILE), str(tmp), weight_type=QuantType.QInt8)
-        os.replace(tmp, target)
+        # a name of its own: two processes (two test workers, two ingests) may quantise at once
+        tmp = out_dir / f"{INT8_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            quantize_dynamic(str(out_dir / MODEL_FILE), str(tmp), weight_type=QuantType.QInt8)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
     return target
 
 
