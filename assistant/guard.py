@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from common.lang import DEFAULT_LANGUAGE, alternation, get, languages
+from common.text import ends_with_abbreviation
 
 # Unicode tag block, zero-width characters, bidi controls, BOM, soft hyphen, other format characters
 _INVISIBLE = re.compile(
@@ -106,7 +107,10 @@ def focus_question(question: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     parts: list[str] = []
     for part in re.split(r"(?<=[.!?;:])\s+", text):
-        if parts and parts[-1].endswith(":"):  # a title or a label introduces what follows ("Topic: is it...?")
+        if parts and (parts[-1].endswith(":") or ends_with_abbreviation(parts[-1]) or not re.search(r"\w", part)):
+            # a title or a label introduces what follows ("Topic: is it...?"); an abbreviation's dot ends no
+            # sentence ("M. de Marigny", "Theodor W. Adorno"); a part with no word is the previous one's own
+            # punctuation (French spacing: "Hubert et al. ?")
             parts[-1] = f"{parts[-1]} {part}"
         else:
             parts.append(part)

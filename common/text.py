@@ -129,6 +129,16 @@ def _abbreviation() -> re.Pattern:
     return re.compile(rf"(?:\b(?:{alts})\.|\b[A-Z]\.)$")  # a listed abbreviation, or an initial ("J. Smith")
 
 
+_DOTTED = re.compile(r"(?:\b\w\.){2,}$")  # a dotted acronym, any case ("a.a.p.", "U.S.")
+
+
+def ends_with_abbreviation(text: str) -> bool:
+    """Whether ``text`` ends with an abbreviation of a supported language ("M.", "et al.", "p. ex."), an
+    initial ("W.") or a dotted acronym ("a.a.p."): its final dot does not end a sentence."""
+    tail = text[-_ABBREV_WINDOW:]
+    return bool(_abbreviation().search(tail) or _DOTTED.search(tail))
+
+
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans of ``text[start:end]`` (absolute offsets, whitespace trimmed)."""
     abbrev = _abbreviation()
