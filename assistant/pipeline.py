@@ -35,6 +35,7 @@ class Context:
     language: str | None = None  # the question's language
     dense_query: str = ""  # what the embedding side searches (the query, or its glossary keywords)
     lexical_query: str = ""  # what BM25 searches (the query, expanded with glossary keywords)
+    dense_lang: str | None = None  # the language of what the embedding side reads (sets the fusion's dense weight)
     answer_query: str = ""  # what the passages' sentences are scored against (see assistant.multilingual)
     model_factory: Callable[[], Any] | None = None  # builds the chat model when the answerer needs one
     passages: list[Passage] = field(default_factory=list)
@@ -136,6 +137,7 @@ class Pipeline:
         answer.dense_query = ctx.dense_query or ctx.query
         answer.lexical_query = ctx.lexical_query or answer.dense_query
         answer.lang = ctx.language or ""
+        answer.dense_lang = ctx.dense_lang or ""
         answer.timings = {t.name: round(t.ms / 1000, 4) for t in trace}
         answer.timings["total"] = round(time.perf_counter() - t_start, 4)
         yield answer

@@ -100,6 +100,7 @@ class Answer:
     dense_query: str = ""  # what retrieval searched: the embedding side...
     lexical_query: str = ""  # ...and BM25 (the query expanded with glossary keywords)
     lang: str = ""  # the question's language
+    dense_lang: str = ""  # the language the fusion weighted the dense side for ("": told from dense_query)
     refusal_rule: str | None = None  # the rule that refused (see assistant.steps.gate), None when answered
     limit: str | None = None  # an offline request the answer mode cannot do (summarise, compare...): see gate
     trace: list[TraceStep] = field(default_factory=list)  # every step that ran, in order

@@ -222,7 +222,8 @@ def ask_all(bot, ds: QADataset, selection: Selection, langs: dict[str, str], k: 
         dense_q = answer.dense_query if answer is not None and answer.dense_query else query
         lexical_q = answer.lexical_query if answer is not None and answer.lexical_query else dense_q
         runs = {
-            "ours": [p.id for p in retriever.retrieve(dense_q, k=DEPTH, lexical_query=lexical_q)],
+            "ours": [p.id for p in retriever.retrieve(dense_q, k=DEPTH, lexical_query=lexical_q,
+                                                      lang=(answer.dense_lang or None) if answer else None)],
             "bm25": [cid for cid, _ in retriever.lexical(item.question, DEPTH)],
             "dense": [cid for cid, _ in retriever.dense(item.question, DEPTH)],
         }

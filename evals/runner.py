@@ -95,6 +95,7 @@ def ask_items(ctx: EvalContext, items: Sequence[EvalItem], k: int | None = None,
     for i, item in enumerate(items, start=1):
         answer = bot.ask(item.question, history=list(item.history), k=k, mode=mode, llm=llm)
         ranking = bot.retriever.retrieve(answer.dense_query or answer.query, k=max(DEPTH, k),
+                                         lang=answer.dense_lang or None,
                                          lexical_query=answer.lexical_query or None)
         ranges = ctx.gold[item.id]
         used = {p.id for p in answer.passages}

@@ -12,6 +12,7 @@ from assistant.citations import instruction_spans
 from assistant.compose import collects_items
 from assistant.multilingual import answer_query
 from assistant.pipeline import Context, Step, register_step
+from assistant.retrieval import dense_weight_for, query_language
 
 
 @register_step("retrieve")
@@ -20,8 +21,15 @@ class Retrieve(Step):
         dense = ctx.dense_query or ctx.query
         if ctx.k == self.bot.settings.top_k and collects_items(ctx.query):
             ctx.k = max(ctx.k, self.bot.settings.list_top_k)  # its items may be spread over more passages
-        ctx.passages = self.bot.retriever.retrieve(dense, k=ctx.k, source=ctx.source,
+        # the dense weight follows the language of what the embedding model reads: the question's own (the
+        # detector's, which knows "Quel montant en 2003" is French) when it reads the question, else (glossary
+        # keywords) the keywords' language, which retrieval tells from their words
+        ctx.dense_lang = ctx.language if ctx.language and dense == ctx.query else None
+        ctx.passages = self.bot.retriever.retrieve(dense, k=ctx.k, source=ctx.source, lang=ctx.dense_lang,
                                                    lexical_query=ctx.lexical_query or dense, exclude=ctx.exclude)
+        ctx.dense_lang = ctx.dense_lang or query_language(dense)
+        decided["dense_language"] = ctx.dense_lang
+        decided["dense_weight"] = round(dense_weight_for(self.bot.settings, ctx.dense_lang), 4)
         # planted instructions: flagged wherever the passage is shown
         ctx.passages = [replace(p, instructions=tuple(instruction_spans(p.text))) for p in ctx.passages]
         langs = [p.lang for p in ctx.passages]

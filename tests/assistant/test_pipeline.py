@@ -214,3 +214,26 @@ def test_a_short_extractive_answer_streams_in_several_updates(fake_index, fake_e
     assert not answer.refused and len(answer.text.split()) < fake_index.stream_words  # one update before
     assert len(partials) >= 3, partials
     assert all(b.startswith(a) and len(b) > len(a) for a, b in zip(partials, partials[1:], strict=False))
+
+
+FRENCH_DOC = ("# Budget\n\nLe montant du budget atteint 4 millions d'euros en 2003 pour l'institut Zorblax.\n\n"
+              "# Équipe\n\nL'institut Zorblax emploie 120 chercheurs à Lyon depuis 2019.\n")
+
+
+@pytest.mark.parametrize("question", ["Quel montant en 2003", "Quelle rumeur se propage ?"])
+def test_the_dense_weight_follows_the_detected_language_of_a_short_question(fake_settings, fake_embedder,
+                                                                            question):
+    """Found on PIAF: short French questions with one French marker word were fused as English (full weight for
+    an English-only model) because the fusion told the language from marker words alone; the retrieve step now
+    passes the detector's language of the question the embedding side reads, and traces the weight."""
+    from assistant.multilingual import looks_french
+
+    assert not looks_french(question)  # the marker-word rule alone would call it English
+    s = fake_settings.model_copy(update={"embedding_languages": "en"})  # an English-only model
+    (s.corpus_dir / "budget.md").write_text(FRENCH_DOC, encoding="utf-8")
+    run_ingest(s, embedder=fake_embedder)
+    a = Assistant(s, embedder=fake_embedder, thresholds=OPEN).ask(question)
+    decided = next(t.decided for t in a.trace if t.name == "retrieve")
+    assert a.lang == "fr" and a.dense_lang == "fr"
+    assert decided["dense_language"] == "fr"
+    assert decided["dense_weight"] == pytest.approx(s.dense_weight * s.foreign_dense_weight)
