@@ -55,6 +55,20 @@ class IndexView:
         self.live: set[str] = set(self.lexical.ids)
         self.sources: list[str] = sorted(manifest.documents())
         self.languages: list[str] = list(self.lexical.languages)  # of the committed chunks, the default first
+        self._manifest = manifest
+        self._main_language: str | None = None
+
+    def main_language(self) -> str | None:
+        """The language most of the committed text is in (by characters; None for an index built before
+        languages): what a question too short for the detector is taken to be in. Counted once per generation."""
+        if self._main_language is None:
+            chars: dict[str, int] = {}
+            for per_lang in self._manifest.languages().values():
+                for lang, n in per_lang.items():
+                    if lang:
+                        chars[lang] = chars.get(lang, 0) + n
+            self._main_language = max(sorted(chars), key=lambda k: chars[k]) if chars else ""
+        return self._main_language or None
 
 
 class Retriever:

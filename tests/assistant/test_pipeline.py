@@ -237,3 +237,28 @@ def test_the_dense_weight_follows_the_detected_language_of_a_short_question(fake
     assert a.lang == "fr" and a.dense_lang == "fr"
     assert decided["dense_language"] == "fr"
     assert decided["dense_weight"] == pytest.approx(s.dense_weight * s.foreign_dense_weight)
+
+
+def test_a_question_too_short_for_the_detector_takes_the_corpus_main_language(fake_settings, fake_embedder):
+    """Found on PIAF: "Qui mange Elaphomyces" is too short for the detector and has one French marker word, so
+    it was taken for English (the default language) over a French corpus. It now gets the corpus's main language
+    (by characters); over an English corpus the same question stays English."""
+    from assistant.multilingual import question_language
+
+    question = "Qui mange Elaphomyces"
+    assert question_language(question, default="xx") == "xx"  # neither the detector nor the marker words tell
+    french = fake_settings.model_copy(update={"index_dir": fake_settings.index_dir / "fr"})
+    (french.corpus_dir / "budget.md").write_text(FRENCH_DOC, encoding="utf-8")
+    run_ingest(french, embedder=fake_embedder)
+    a = Assistant(french, embedder=fake_embedder, thresholds=OPEN).ask(question)
+    decided = next(t.decided for t in a.trace if t.name == "language")
+    assert decided["corpus_main_language"] == "fr" and a.lang == "fr"
+
+    english_dir = fake_settings.corpus_dir.parent / "en-corpus"
+    english_dir.mkdir()
+    (english_dir / "notes.md").write_text(DOC, encoding="utf-8")
+    english = fake_settings.model_copy(update={"corpus_dir": english_dir, "index_dir": fake_settings.index_dir / "en"})
+    run_ingest(english, embedder=fake_embedder)
+    b = Assistant(english, embedder=fake_embedder, thresholds=OPEN).ask(question)
+    assert next(t.decided for t in b.trace if t.name == "language")["corpus_main_language"] == "en"
+    assert b.lang == "en"
