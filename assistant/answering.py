@@ -63,11 +63,19 @@ def score_sentences(question: str, passages: list[Passage], embed: Callable[[lis
     ``stored``: sentence vectors that ingest computed ({chunk id: {(start, end): vector}}); a sentence
     without one is embedded here, with its heading path. ``tuning``: the settings' sentence-score weights."""
     t = tuning or _defaults()
-    qtoks = set(tokenize(question))
+    # the question is analysed as each passage's language is (its stems are the index's, so the IDF finds them)
+    by_lang: dict[str | None, list[str]] = {}
+
+    def question_tokens(lang: str | None) -> list[str]:
+        if lang not in by_lang:
+            by_lang[lang] = tokenize(question, lang)
+        return by_lang[lang]
+
     cands: list[tuple[int, Sentence]] = []
     coverage: dict[int, float] = {}
     for n, p in enumerate(passages, start=1):
-        coverage[n] = _weighted_share(qtoks, set(tokenize(f"{p.title} {p.section} {p.text}")), idf)
+        qtoks = set(question_tokens(p.lang))
+        coverage[n] = _weighted_share(qtoks, set(tokenize(f"{p.title} {p.section} {p.text}", p.lang)), idf)
         for s in passage_sentences(p.text):
             if s.kind in ("heading", "instruction") or s.text.rstrip().endswith("?"):
                 continue
@@ -93,7 +101,7 @@ def score_sentences(question: str, passages: list[Passage], embed: Callable[[lis
     out = []
     for (n, s), c in zip(cands, cos, strict=True):
         p = passages[n - 1]
-        lex = _weighted_share(qtoks, set(tokenize(f"{p.section} {s.text}")), idf)
+        lex = _weighted_share(set(question_tokens(p.lang)), set(tokenize(f"{p.section} {s.text}", p.lang)), idf)
         span = find_span(s.text, kind, question) if kind else None
         bonus = t.answer_type_bonus if span else 0.0
         score = t.sentence_cos_weight * float(c) + (1 - t.sentence_cos_weight) * lex + bonus

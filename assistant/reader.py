@@ -33,6 +33,7 @@ from common.text import fold
 # the types whose presence can be checked in a sentence: a question of one of them is refused when no
 # retrieved passage holds such a span (a duration may be written as dates, a place or a name in lower case)
 STRICT_KINDS = ("date", "count")
+OPENING_WORDS = 3  # words an opening phrase may have before its comma and the question word
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,10 @@ class Span:
 
 
 def _at_start(attr: str) -> re.Pattern:
-    # at the start of the question or of one of its sentences ("Now, since when..." keeps its comma)
-    return re.compile(rf"(?:^|[.!?:;]\s+|^\W*\w+,\s+)(?:{alternation(attr)})\b", re.I)
+    # at the start of the question or of one of its sentences, or after an opening phrase of a few words and its
+    # comma ("Now, since when...", "Selon Tacite, où...", "En 2016, quelle capitale...")
+    return re.compile(rf"(?:^|[.!?:;]\s+|^\W*(?:[\w'’-]+\s+){{0,{OPENING_WORDS - 1}}}[\w'’-]+,\s+)"
+                      rf"(?:{alternation(attr)})\b", re.I)
 
 
 _KIND_PATTERNS: list[tuple[str, re.Pattern]] = [
@@ -122,14 +125,18 @@ _QUALIFIER = alternation("count_qualifiers")
 COUNT = re.compile(rf"(?:\b(?:{_QUALIFIER})\s+)?(?:{_NUMBER})(?:\s+(?:{_NUMBER_WORDS})\b)?", re.I)
 DURATION = re.compile(rf"(?:\b(?:{_QUALIFIER})\s+)?(?:{_NUMBER})\s+(?:[\w-]+\s+)?(?:{alternation('time_units')})\b",
                       re.I)
-PLACE = re.compile(rf"\b(?:{alternation('place_prepositions')})\s+(?:the\s+)?(?P<name>{NAME.pattern})")
+_ARTICLE = rf"(?:(?:{alternation('articles')})\s+|(?:{alternation('elided_articles')})['’])"
+PLACE = re.compile(rf"\b(?:{alternation('place_prepositions')})\s+{_ARTICLE}?(?P<name>{NAME.pattern})")
 REASON = re.compile(rf"\b(?:{alternation('reason_markers')})\s+(?P<clause>[^.;!?]+)", re.I)
 ACRONYM_TOKEN = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*\b")
 _WORD = re.compile(r"[^\W_][\w'’-]*")
 _YEAR_ONLY = re.compile(rf"^{_YEAR}$")
 STOP = lang_words("stop_words") | lang_words("frame_words")
 _COMMON_CAPS = lang_words("common_capitalised")
-MAX_SPAN_WORDS = 12  # an untyped answer span is cut at the first clause boundary past this many words
+MAX_SPAN_WORDS = 12  # an untyped answer span is cut after this many words
+SPAN_LENGTH_PULL = 0.3  # an untyped candidate phrase counts this many words nearer the question's words per word...
+SPAN_LENGTH_CAP = 8  # ...up to this many words
+_PHRASE_BREAK = re.compile(r"[,;:()«»\"“”\[\]]")
 
 
 _ELIDED = re.compile(rf"^(?:{alternation('elisions')})['’](?=\w)|['’]s$", re.I)
@@ -250,13 +257,16 @@ def _acronym(text: str, question: str) -> list[tuple[int, int]]:
 
 
 def novel_span(text: str, question: str) -> tuple[int, int] | None:
-    """The run of the sentence's words that the question does not use, next to those it does: the likely
+    """The phrase of the sentence's words that the question does not use, next to those it does: the likely
     answer of an untyped question ("What kind of association is HOPE?" -> "non-profit and non-governmental
-    international association"). None when the sentence shares no word with the question.
+    international"). None when the sentence shares no word with the question.
 
-    The run chosen follows a question word (declarative sentences give the answer after the subject or the
-    verb) and is the nearest to the question's focus word (``focus_key``); it ends at the first comma, colon,
-    semicolon or bracket, and after ``MAX_SPAN_WORDS`` words."""
+    Candidates are the runs of words the question does not use, split at commas, colons, semicolons, brackets
+    and quotes (a phrase does not cross them), without stop words at their ends. The one chosen follows a
+    question word (declarative sentences give the answer after the subject or the verb), then is the nearest
+    to the question's focus word (``focus_key``), a longer phrase counting as nearer by ``SPAN_LENGTH_PULL``
+    words per word (up to ``SPAN_LENGTH_CAP`` words: a phrase of one word rarely holds the whole answer); it is
+    cut after ``MAX_SPAN_WORDS`` words."""
     keys, focus = question_keys(question), focus_key(question)
     toks = list(_WORD.finditer(text))
     content = [_content(t.group(0)) for t in toks]
@@ -265,7 +275,8 @@ def novel_span(text: str, question: str) -> tuple[int, int] | None:
         return None
     anchors = [i for i, t in enumerate(toks) if used[i] and _key(t.group(0)) == focus] or \
         [i for i in range(len(toks)) if used[i]]
-    runs: list[tuple[bool, int, int, int]] = []  # (not after a used word, distance to the focus, first, end)
+    first_used = used.index(True)
+    cands: list[tuple[bool, float, int, int]] = []  # (before any used word, pulled distance, first, end)
     i = 0
     while i < len(toks):
         if used[i]:
@@ -274,25 +285,22 @@ def novel_span(text: str, question: str) -> tuple[int, int] | None:
         j = i
         while j < len(toks) and not used[j]:
             j += 1
-        lo, hi = i, j
-        while lo < hi and not content[lo]:
-            lo += 1
-        while hi > lo and not content[hi - 1]:
-            hi -= 1
-        if hi > lo:
-            prev = next((k for k in range(lo - 1, -1, -1) if content[k]), None)
-            dist = min(min(abs(lo - a), abs(hi - 1 - a)) for a in anchors)
-            runs.append((not (prev is not None and used[prev]), dist, lo, hi))
+        starts = [i] + [k for k in range(i + 1, j) if _PHRASE_BREAK.search(text, toks[k - 1].end(), toks[k].start())]
+        for lo, hi in zip(starts, starts[1:] + [j], strict=True):
+            while lo < hi and not content[lo]:
+                lo += 1
+            while hi > lo and not content[hi - 1]:
+                hi -= 1
+            if hi > lo:
+                dist = min(min(abs(lo - a), abs(hi - 1 - a)) for a in anchors)
+                pulled = dist - SPAN_LENGTH_PULL * min(hi - lo, SPAN_LENGTH_CAP)
+                cands.append((lo < first_used, pulled, lo, hi))
         i = j
-    if not runs:
+    if not cands:
         return None
-    _, _, lo, hi = min(runs)
+    _, _, lo, hi = min(cands)
     hi = min(hi, lo + MAX_SPAN_WORDS)
-    a, b = toks[lo].start(), toks[hi - 1].end()
-    cut = re.search(r"[,;:()]", text[a:b])
-    if cut and cut.start() > 0:
-        b = a + len(text[a : a + cut.start()].rstrip())
-    return a, b
+    return toks[lo].start(), toks[hi - 1].end()
 
 
 def find_span(text: str, kind: str | None, question: str) -> Span | None:

@@ -36,10 +36,17 @@ LANGUAGE = Language(
     count_questions=("how many", "how much", "what percentage", "what share", "what number",
                      r"what (?:is|was) the (?:amount|number|percentage|proportion|share|rate)\b",
                      r"what (?:is|was|are|were) the (?:average|mean|median|total|typical)\b"),
-    place_questions=("where",),
+    place_questions=(r"(?:from )?where", r"(?:\w+ )?(?:which|what) (?:country|countries|city|cities|regions?|"
+                     r"continents?|places?|towns?|provinces?|states?|islands?|capitals?)\b"),
     quantity_questions=("how (?:many|much)", "number of", r"(?:average|mean|median|total|typical)(?! number of)"),
     duration_questions=("how long", "for how long", "over what period", "for what period"),
-    who_questions=("who", "whom", "whose", "by whom", "under whose", "which person", "which organi[sz]ation"),
+    # a preposition may open the question ("With whom...", "In which country..."); "which" + a noun of people
+    # or organisations asks for a name, + a noun of places for a place
+    who_questions=("who", r"(?:\w+ )?whom", "whose", "under whose",
+                   r"(?:\w+ )?(?:which|what) (?:person|people|organi[sz]ations?|players?|singers?|actors?|"
+                   r"actress(?:es)?|authors?|writers?|artists?|painters?|architects?|kings?|queens?|emperors?|popes?|presidents?|"
+                   r"ministers?|coach(?:es)?|directors?|composers?|founders?|teams?|clubs?|compan(?:y|ies)|"
+                   r"institutions?|part(?:y|ies))\b"),
     reason_questions=("why", "for what reason", "what is the (?:aim|purpose|goal) of", "what for"),
     acronym_questions=(r"stand for", r"short for", r"what does \S+ mean", "abbreviation", "acronym"),
     offline_requests={

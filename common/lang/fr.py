@@ -8,6 +8,9 @@ from common.lang.base import Language
 # Names, acronyms and numbers need no entry (they pass through). Why a glossary and not a model: the default
 # embedding model is English-only and no offline translation model ships; this covers the vocabulary of
 # questions about organisations, projects and cancer care.
+# prepositions that may open a question before its question word ("Contre qui...", "Avec qui...")
+_QPREP = r"(?:à|a|avec|contre|pour|chez|par|de|envers|selon|auprès de|sur|sous|entre)"
+
 _GLOSSARY: dict[str, str] = {
     # question words
     "ou": "where", "quand": "when", "combien": "how many", "comment": "how", "pourquoi": "why", "qui": "who",
@@ -108,7 +111,13 @@ LANGUAGE = Language(
                      r"(?:moyen|moyenne|médian|médiane|total|totale)s?\b"),
     duration_questions=("combien de temps", "pendant combien de temps", "sur quelle p[ée]riode",
                         "quelle (?:est la )?dur[ée]e"),
-    who_questions=("qui", "par qui", "de qui", "à qui", "quelle personne", "quel organisme"),
+    # a preposition may open the question ("Contre qui...", "Dans quel pays..."); "quel" + a noun of people or
+    # organisations asks for a name, + a noun of places for a place
+    who_questions=(rf"(?:{_QPREP} )?qui", r"(?:\w+ )?quel(?:le)?s? (?:personnes?|personnages?|organismes?|"
+                   r"joueu(?:r|se)s?|chanteu(?:r|se)s?|acteu(?:r|rice)s?|auteu(?:r|e)s?|écrivains?|artistes?|"
+                   r"peintres?|architectes?|rois?|reines?|empereurs?|papes?|présidente?s?|ministres?|"
+                   r"entraîneu(?:r|se)s?|réalisat(?:eur|rice)s?|compositeu(?:r|se)s?|fondat(?:eur|rice)s?|"
+                   r"équipes?|clubs?|entreprises?|sociétés?|compagnies?|institutions?|partis?)\b"),
     reason_questions=("pourquoi", "dans quel but", "pour quelle raison", "quel est (?:le but|l['’]objectif) de"),
     acronym_questions=("que signifie", "que veut dire", "signification", "abréviation", "acronyme", "sigle"),
     offline_requests={
@@ -120,7 +129,8 @@ LANGUAGE = Language(
     },
     polite_prefixes=("peux-tu", "pouvez-vous", "pourrais-tu", "pourriez-vous", "merci de", r"s['’]il te pla[iî]t,?",
                      r"s['’]il vous pla[iî]t,?"),
-    place_questions=("o[uù]",),
+    place_questions=(r"(?:d['’]|par )?o[uù]", r"(?:\w+ )?quel(?:le)?s? (?:pays|villes?|régions?|continents?|lieux?|"
+                     r"endroits?|départements?|provinces?|communes?|îles?|quartiers?|territoires?|capitales?)\b"),
     # counting questions arrive in English keywords ("combien" -> "how many"): no French noun-phrase rules yet
     month_names=("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
                  "novembre", "décembre"),

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.answering import Scored
@@ -66,10 +67,45 @@ def _span(question: str, text: str) -> str | None:
      "2 165 423 habitants"),
     ("Quand l'abbaye a-t-elle été fondée ?", "L'abbaye a été fondée au XIIe siècle par les moines.", "date",
      "XIIe siècle"),
+    # a preposition before the question word, an opening phrase before its comma, "quel" + a noun of a type
+    ("Contre qui le club s'incline-t-il en finale ?", "En finale, le club s'incline contre le SC Magdebourg.",
+     "name", "SC Magdebourg"),
+    ("Selon Tacite, où se situe le pomérium de Rome ?", "Pour Tacite, le pomérium se situe au Palatin.", "place",
+     "Palatin"),
+    ("Quel personnage interprète Nonso Anozie en 2009 ?", "En 2009, Nonso Anozie interprète le rôle d'Elesin.",
+     "name", "Elesin"),
+    ("Dans quelle ville se trouve le siège de HOPE ?", "Le siège de HOPE se trouve à Bruxelles.", "place",
+     "Bruxelles"),
+    ("In which city is HOPE's head office?", "Its head office is located in Brussels.", "place", "Brussels"),
+    ("With whom does Unicancer run the trial?", "Unicancer runs the trial with Gustave Roussy.", "name",
+     "Gustave Roussy"),
 ])
 def test_answer_type_and_span(question, sentence, kind, span):
     assert answer_kind(question) == kind
     assert _span(question, sentence) == span
+
+
+@pytest.mark.parametrize("question, sentence, span", [
+    # the phrase after the question's words, not the one-word run before them
+    ("Titre de l'archevêque de Lyon", "Ancienne capitale des Gaules du temps de l'Empire romain, Lyon est le siège "
+     "d'un archevêché dont le titulaire porte le titre de primat des Gaules.", "primat des Gaules"),
+    # a phrase does not cross a comma: the clause after "mais", not the word before it
+    ("Comment sera choisi ce système politique ?", "Selon la présentation qui en est faite par le mouvement, ce "
+     "système politique ne serait pas imposé, mais voté par tous les citoyens désirant s'y soumettre.",
+     "voté par tous les citoyens désirant s'y soumettre"),
+    ("What kind of association is HOPE?", "HOPE is a non-profit and non-governmental international association "
+     "bringing together hospital associations.", "non-profit and non-governmental international"),
+])
+def test_an_untyped_answer_is_the_longer_phrase_after_the_question_words(question, sentence, span):
+    assert answer_kind(question) is None
+    assert _span(question, sentence) == span
+
+
+@pytest.mark.parametrize("question", ["Qu'est-ce qui a permis aux écoles de devenir des universités ?",
+                                      "Quel est le nom de l'élément 119 ?", "What is JANE?",
+                                      "Comment s'appelle la famille d'accueil ?"])
+def test_questions_without_a_type_word_stay_untyped(question):
+    assert answer_kind(question) is None
 
 
 def test_a_sentence_without_the_asked_type_has_no_span():
@@ -296,3 +332,24 @@ def test_a_quote_opening_with_a_pronoun_under_a_topic_heading_brings_its_anteced
     assert re.match(r"Unicancer is the only French non-profit hospital network[^\[]*\[1\] It is also a major player",
                     a.text), a.text
     assert "international scene:" not in a.text
+
+
+def _fr_passage(pid: str, text: str) -> Passage:
+    return Passage(id=pid, text=text, source=f"{pid}.md", title="Hongre", section="", start=0, end=len(text),
+                   chunk_index=0, lang="fr")
+
+
+def test_sentences_are_scored_in_their_passages_language():
+    """A French question over French passages is stemmed as French ("chevaux" ~ "cheval"): analysed with the
+    default language's stemmer it would miss the word and score the sentence lower."""
+    from assistant.answering import score_sentences
+
+    question = "Quels chevaux sont castrés ?"
+    passages = [_fr_passage("a", "Un hongre est un cheval castré dès son jeune âge, pour le rendre plus calme.")]
+    flat = lambda texts: np.zeros((len(texts), 4), dtype=np.float32)  # noqa: E731 (no embedding signal)
+    (scored,) = score_sentences(question, passages, flat, np.zeros(4, dtype=np.float32))
+    assert scored.lex == pytest.approx(1.0)  # both words found: cheval and castr
+    from dataclasses import replace
+
+    (as_en,) = score_sentences(question, [replace(passages[0], lang="en")], flat, np.zeros(4, dtype=np.float32))
+    assert as_en.lex < 1.0
