@@ -24,6 +24,7 @@ LEXICAL_VERSION = "4"  # bump when tokenize() changes: the index must be rebuilt
 _CONTENT_WORD = re.compile(r"[^\W\d_][\w-]+")
 _WORD_ANY = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")  # a word of lower-cased text, accents kept
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+_FRAME_SPLIT = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # the words a frame word may be (a compound is one word)
 
 
 def __getattr__(name: str):
@@ -46,6 +47,15 @@ def content_words(text: str) -> list[str]:
                 seen.add(w)
                 out.append(w)
     return out
+
+
+def without_frame_words(text: str) -> str:
+    """``text`` without the question-frame words of every language (``common.lang`` ``frame_words``: "page",
+    "listed", "type", "selon"...): words about the question's form or the document, not its subject. The
+    answerability signals weigh the rest; a question whose words are all frame words is kept whole."""
+    frame = words("frame_words")
+    kept = _FRAME_SPLIT.sub(lambda m: " " if fold(m.group(0)) in frame else m.group(0), text)
+    return kept if tokenize(kept) else text
 
 
 @lru_cache(maxsize=8)

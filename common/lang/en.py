@@ -21,7 +21,7 @@ LANGUAGE = Language(
     frame_words=frozenset(
         "kind kinds type types sort sorts listed mentioned mention page document documents text say says "
         "according exactly called named particular specific main many much long whose ways way year "
-        "years number take make does did".split()
+        "years number take make does did footnote footnotes paragraph paragraphs".split()
     ),
     abbreviations=("e.g", "i.e", "etc", "vs", "cf", "Dr", "Mr", "Mrs", "Ms", "Prof", "St", "No", "Fig", "al",
                    "approx", "Inc", "Ltd", "Co", "p", "pp"),

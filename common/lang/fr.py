@@ -93,7 +93,7 @@ LANGUAGE = Language(
     frame_words=frozenset(
         "type types sorte sortes genre genres liste listes mentionne mentionnee page document documents texte "
         "selon exactement appele appelee nomme nommee particulier particuliere specifique principal principale "
-        "principaux nombre annee annees facon manieres maniere".split()
+        "principaux nombre annee annees facon manieres maniere paragraphe paragraphes".split()
     ),
     abbreviations=("M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Pr", "Ste", "etc", "cf", "p. ex", "ex", "env", "chap",
                    "vol", "éd", "coll", "av", "apr", "J.-C", "c.-à-d", "tél", "janv", "févr", "avr", "juil", "oct",

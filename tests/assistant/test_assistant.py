@@ -97,6 +97,23 @@ def test_partnerships_list(bot):
     assert a.citations
 
 
+def test_a_question_about_the_page_itself_is_answered_from_its_content(bot):
+    """Words about the document ("listed", "footnote", "page") are the question's frame, not its subject: the
+    answerability signals do not count them as words the corpus lacks (they did, and this was refused)."""
+    from ingest.lexical import without_frame_words
+
+    question = "Which institutes are listed in the footnote of the page?"
+    kept = without_frame_words(question)
+    assert "footnote" not in kept and "page" not in kept and "listed" not in kept and "institutes" in kept
+    assert without_frame_words("Selon le document, quels instituts ?") == "  le  , quels instituts ?"
+    assert without_frame_words("Which type?") == "Which type?"  # nothing but frame: kept whole
+    a = bot.ask(question, source="unicancer-international.txt")  # the page, not the planted notes
+    assert not a.refused, a.signals
+    for name in ("Institut Curie", "Paoli-Calmettes", "Claudius Regaud"):
+        assert name in a.text
+    assert a.citations
+
+
 def test_follow_up_resolved_against_history(bot):
     first = bot.ask("What is JANE?")
     a = bot.ask("When did it start?", history=[("What is JANE?", first.text)])
