@@ -24,7 +24,7 @@ LEXICAL_VERSION = "4"  # bump when tokenize() changes: the index must be rebuilt
 _CONTENT_WORD = re.compile(r"[^\W\d_][\w-]+")
 _WORD_ANY = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")  # a word of lower-cased text, accents kept
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
-_FRAME_SPLIT = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # the words a frame word may be (a compound is one word)
+_DOC_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # a word, a hyphenated compound being one word
 
 
 def __getattr__(name: str):
@@ -49,12 +49,12 @@ def content_words(text: str) -> list[str]:
     return out
 
 
-def without_frame_words(text: str) -> str:
-    """``text`` without the question-frame words of every language (``common.lang`` ``frame_words``: "page",
-    "listed", "type", "selon"...): words about the question's form or the document, not its subject. The
-    answerability signals weigh the rest; a question whose words are all frame words is kept whole."""
-    frame = words("frame_words")
-    kept = _FRAME_SPLIT.sub(lambda m: " " if fold(m.group(0)) in frame else m.group(0), text)
+def without_document_words(text: str) -> str:
+    """``text`` without the words of every language that point at the document itself (``common.lang``
+    ``document_words``: "page", "footnote", "listed", "selon"...), not at the question's subject. The
+    answerability signals weigh the rest; a question made only of such words is kept whole."""
+    drop = words("document_words")
+    kept = _DOC_WORD.sub(lambda m: " " if fold(m.group(0)) in drop else m.group(0), text)
     return kept if tokenize(kept) else text
 
 

@@ -35,7 +35,7 @@ from assistant.reader import STRICT_KINDS, answer_kind, bare_kind, find_span, of
 from assistant.results import Answer, Passage
 from assistant.signals import dense_doc_margin, dense_margin, lexical_signals, logistic, name_prefixes, unknown_names
 from common.lang import DEFAULT_LANGUAGE, get
-from ingest.lexical import query_tokens, tokenize, without_frame_words
+from ingest.lexical import query_tokens, tokenize, without_document_words
 
 
 @register_step("gate")
@@ -76,8 +76,9 @@ class Gate(Step):
         ctx.confidence = round(answerability(ctx.scored, coverage, weight), 4)
         counted = quantity_evidence(query, ctx.passages, bot.vectors, french=ctx.language == "fr",
                                     window=s.count_window, min_sim=s.count_min_similarity)
-        # the signals weigh the question's subject, not its frame ("listed in the footnote of the page")
-        qtoks = query_tokens(without_frame_words(ctx.lexical_query or query), retriever.view.languages)
+        # the signals weigh the question's subject, not the words that point at the document ("listed in the
+        # footnote of the page")
+        qtoks = query_tokens(without_document_words(ctx.lexical_query or query), retriever.view.languages)
         vocabulary = retriever.view.lexical.vocabulary
         if ctx.exclude:  # the left-out document's own words are unknown to the rest of the corpus
             own = retriever.own_tokens(ctx.exclude)

@@ -24,6 +24,9 @@ class Language:
     # lexical analysis (BM25, soft coverage)
     stop_words: frozenset[str] = frozenset()  # function words, lower case, accent-free
     frame_words: frozenset[str] = frozenset()  # words that frame a question rather than carry its subject
+    # words that point at the document itself ("listed in the footnote of the page"), lower case, accent-free:
+    # the answerability signals leave them out (frame words such as "year" or "number" may be the subject)
+    document_words: frozenset[str] = frozenset()
     stem_accented: bool = False  # stem the word with its accents, then fold the stem (Snowball French needs them)
     enclitics: tuple[str, ...] = ()  # regex fragments of pronouns hyphenated after a verb, cut before stemming
 

@@ -21,7 +21,11 @@ LANGUAGE = Language(
     frame_words=frozenset(
         "kind kinds type types sort sorts listed mentioned mention page document documents text say says "
         "according exactly called named particular specific main many much long whose ways way year "
-        "years number take make does did footnote footnotes paragraph paragraphs".split()
+        "years number take make does did".split()
+    ),
+    document_words=frozenset(
+        "page pages document documents text texts footnote footnotes paragraph paragraphs listed mentioned "
+        "mention mentions according say says".split()
     ),
     abbreviations=("e.g", "i.e", "etc", "vs", "cf", "Dr", "Mr", "Mrs", "Ms", "Prof", "St", "No", "Fig", "al",
                    "approx", "Inc", "Ltd", "Co", "p", "pp"),

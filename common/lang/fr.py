@@ -93,7 +93,11 @@ LANGUAGE = Language(
     frame_words=frozenset(
         "type types sorte sortes genre genres liste listes mentionne mentionnee page document documents texte "
         "selon exactement appele appelee nomme nommee particulier particuliere specifique principal principale "
-        "principaux nombre annee annees facon manieres maniere paragraphe paragraphes".split()
+        "principaux nombre annee annees facon manieres maniere".split()
+    ),
+    document_words=frozenset(
+        "page pages document documents texte textes paragraphe paragraphes liste listes listee listees mentionne "
+        "mentionnee mentionnes mentionnees cite citee cites citees selon".split()
     ),
     abbreviations=("M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Pr", "Ste", "etc", "cf", "p. ex", "ex", "env", "chap",
                    "vol", "éd", "coll", "av", "apr", "J.-C", "c.-à-d", "tél", "janv", "févr", "avr", "juil", "oct",

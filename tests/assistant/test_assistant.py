@@ -98,15 +98,16 @@ def test_partnerships_list(bot):
 
 
 def test_a_question_about_the_page_itself_is_answered_from_its_content(bot):
-    """Words about the document ("listed", "footnote", "page") are the question's frame, not its subject: the
+    """Words that point at the document ("listed", "footnote", "page") are not the question's subject: the
     answerability signals do not count them as words the corpus lacks (they did, and this was refused)."""
-    from ingest.lexical import without_frame_words
+    from ingest.lexical import without_document_words
 
     question = "Which institutes are listed in the footnote of the page?"
-    kept = without_frame_words(question)
+    kept = without_document_words(question)
     assert "footnote" not in kept and "page" not in kept and "listed" not in kept and "institutes" in kept
-    assert without_frame_words("Selon le document, quels instituts ?") == "  le  , quels instituts ?"
-    assert without_frame_words("Which type?") == "Which type?"  # nothing but frame: kept whole
+    assert without_document_words("Selon le document, quels instituts ?") == "  le  , quels instituts ?"
+    assert without_document_words("Which page?") == "Which page?"  # nothing else: kept whole
+    assert without_document_words("Is year of surgery a predictor?") == "Is year of surgery a predictor?"
     a = bot.ask(question, source="unicancer-international.txt")  # the page, not the planted notes
     assert not a.refused, a.signals
     for name in ("Institut Curie", "Paoli-Calmettes", "Claudius Regaud"):
