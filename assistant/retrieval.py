@@ -62,11 +62,7 @@ class IndexView:
         """The language most of the committed text is in (by characters; None for an index built before
         languages): what a question too short for the detector is taken to be in. Counted once per generation."""
         if self._main_language is None:
-            chars: dict[str, int] = {}
-            for per_lang in self._manifest.languages().values():
-                for lang, n in per_lang.items():
-                    if lang:
-                        chars[lang] = chars.get(lang, 0) + n
+            chars = self._manifest.language_chars()  # counted at ingest (ingest.index.Manifest.commit)
             self._main_language = max(sorted(chars), key=lambda k: chars[k]) if chars else ""
         return self._main_language or None
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 MANIFEST_FILE = "manifest.sqlite"
 SCHEMA_VERSION = "1"
+LANGUAGE_CHARS = "language_chars"  # meta key: {lang: characters} of the committed chunks, counted at each commit
 
 
 class IndexError_(Exception):  # noqa: N801 - avoid shadowing the builtin IndexError
@@ -132,6 +133,19 @@ class Manifest:
             "GROUP BY source, 2")
         for source, lang, chars in rows:
             out.setdefault(source, {})[lang] = int(chars or 0)
+        return out
+
+    def language_chars(self) -> dict[str, int]:
+        """Characters of the committed chunks per language, as the last commit counted them ({} for an index
+        committed before languages were counted: then counted here, once per call)."""
+        stored = self.get(LANGUAGE_CHARS)
+        if stored is not None:
+            return {k: int(v) for k, v in json.loads(stored).items()}
+        out: dict[str, int] = {}
+        for per_lang in self.languages().values():
+            for lang, n in per_lang.items():
+                if lang:
+                    out[lang] = out.get(lang, 0) + n
         return out
 
     def chunk_ids(self) -> list[str]:
@@ -263,7 +277,10 @@ class Manifest:
         meta: dict[str, str],
         replace_all: bool = False,
     ) -> None:
-        """Atomically switch to the new state: documents, their chunks, and meta, in one transaction."""
+        """Atomically switch to the new state: documents, their chunks, and meta, in one transaction. When the
+        chunks change, the characters per language of the whole index are counted again and kept in meta
+        (``LANGUAGE_CHARS``), so that a question never waits for that count."""
+        delete_docs = list(delete_docs)
         con = self.connect()
         con.execute("BEGIN IMMEDIATE")
         try:
@@ -284,6 +301,11 @@ class Manifest:
                     "INSERT INTO chunks(id, source, chunk_index, text, meta) VALUES (?, ?, ?, ?, ?)",
                     [(c.id, c.source, c.chunk_index, c.text, json.dumps(c.metadata())) for c in chunks],
                 )
+            if replace_all or delete_docs or new_chunks:
+                rows = con.execute("SELECT COALESCE(json_extract(meta, '$.lang'), ''), SUM(LENGTH(text)) FROM chunks "
+                                   "GROUP BY 1")
+                meta = {**meta, LANGUAGE_CHARS: json.dumps({lang: int(n or 0) for lang, n in rows if lang},
+                                                           sort_keys=True)}
             con.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
             con.execute("COMMIT")
         except BaseException:

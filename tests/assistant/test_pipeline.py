@@ -253,6 +253,21 @@ def test_a_question_too_short_for_the_detector_takes_the_corpus_main_language(fa
     a = Assistant(french, embedder=fake_embedder, thresholds=OPEN).ask(question)
     decided = next(t.decided for t in a.trace if t.name == "language")
     assert decided["corpus_main_language"] == "fr" and a.lang == "fr"
+    # counted at ingest, as a question would count it; kept in step when a document goes
+    from ingest.index import LANGUAGE_CHARS, MANIFEST_FILE, Manifest
+
+    manifest = Manifest(french.resolved_index_dir() / MANIFEST_FILE)
+    counted = {}
+    for per_lang in manifest.languages().values():
+        for lang, n in per_lang.items():
+            counted[lang] = counted.get(lang, 0) + n
+    assert manifest.get(LANGUAGE_CHARS) is not None and manifest.language_chars() == counted
+    assert counted["fr"] > 0
+    (french.corpus_dir / "budget.md").unlink()
+    run_ingest(french, embedder=fake_embedder)
+    assert "fr" not in manifest.language_chars()
+    (french.corpus_dir / "budget.md").write_text(FRENCH_DOC, encoding="utf-8")
+    run_ingest(french, embedder=fake_embedder)
 
     english_dir = fake_settings.corpus_dir.parent / "en-corpus"
     english_dir.mkdir()
