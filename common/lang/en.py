@@ -50,7 +50,10 @@ LANGUAGE = Language(
                    r"(?:\w+ )?(?:which|what) (?:person|people|organi[sz]ations?|players?|singers?|actors?|"
                    r"actress(?:es)?|authors?|writers?|artists?|painters?|architects?|kings?|queens?|emperors?|popes?|presidents?|"
                    r"ministers?|coach(?:es)?|directors?|composers?|founders?|teams?|clubs?|compan(?:y|ies)|"
-                   r"institutions?|part(?:y|ies))\b"),
+                   r"institutions?|part(?:y|ies))\b",
+                   # a name asked for as such: "What is the name of...", "What is the project called?"
+                   r"what (?:is|was|are|were) (?:the|its|his|her|their) (?:names?|nicknames?|titles?)\b",
+                   r"what (?:is|was|are|were) (?:[\w'’-]+ ){1,4}called\b"),
     reason_questions=("why", "for what reason", "what is the (?:aim|purpose|goal) of", "what for"),
     acronym_questions=(r"stand for", r"short for", r"what does \S+ mean", "abbreviation", "acronym"),
     offline_requests={

@@ -121,7 +121,11 @@ LANGUAGE = Language(
                    r"joueu(?:r|se)s?|chanteu(?:r|se)s?|acteu(?:r|rice)s?|auteu(?:r|e)s?|écrivains?|artistes?|"
                    r"peintres?|architectes?|rois?|reines?|empereurs?|papes?|présidente?s?|ministres?|"
                    r"entraîneu(?:r|se)s?|réalisat(?:eur|rice)s?|compositeu(?:r|se)s?|fondat(?:eur|rice)s?|"
-                   r"équipes?|clubs?|entreprises?|sociétés?|compagnies?|institutions?|partis?)\b"),
+                   r"équipes?|clubs?|entreprises?|sociétés?|compagnies?|institutions?|partis?)\b",
+                   # a name asked for as such: "Comment s'appelle...", "Quel est le nom / surnom de..."
+                   r"comment s['’ ]?appell?e(?:nt)?",
+                   r"quel(?:le)?s? (?:est|était|sont|étaient) (?:le|la|les|son|sa|ses|leurs?) "
+                   r"(?:noms?|surnoms?|prénoms?|titres?)\b"),
     reason_questions=("pourquoi", "dans quel but", "pour quelle raison", "quel est (?:le but|l['’]objectif) de"),
     acronym_questions=("que signifie", "que veut dire", "signification", "abréviation", "acronyme", "sigle"),
     offline_requests={

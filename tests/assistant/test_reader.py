@@ -102,10 +102,22 @@ def test_an_untyped_answer_is_the_longer_phrase_after_the_question_words(questio
 
 
 @pytest.mark.parametrize("question", ["Qu'est-ce qui a permis aux écoles de devenir des universités ?",
-                                      "Quel est le nom de l'élément 119 ?", "What is JANE?",
-                                      "Comment s'appelle la famille d'accueil ?"])
+                                      "Quelle est la capitale de l'Italie ?", "What is JANE?",
+                                      "Comment fait Kruger pour échapper à l'interrogatoire ?"])
 def test_questions_without_a_type_word_stay_untyped(question):
     assert answer_kind(question) is None
+
+
+@pytest.mark.parametrize("question, sentence, span", [
+    ("Comment s'appelle la famille d'accueil ?", "Elle vit dans une famille d'accueil composée de Todd et "
+     "Jannelle Voigt.", "Todd et Jannelle Voigt"),
+    ("quel est le surnom de David Korner ?", "David Korner, alias Barta, fonde le groupe en 1939.", "Barta"),
+    ("What is the name of the joint action on networks of expertise?", "The joint action on networks of "
+     "expertise, JANE, started in 2022.", "JANE"),
+])
+def test_a_name_asked_for_as_such_is_a_name(question, sentence, span):
+    assert answer_kind(question) == "name"
+    assert _span(question, sentence) == span
 
 
 def test_a_sentence_without_the_asked_type_has_no_span():
