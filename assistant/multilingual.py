@@ -59,6 +59,9 @@ def to_keywords(text: str, lang: str) -> str:
     names, acronyms, numbers kept; other words dropped. Empty when ``lang`` has no glossary."""
     language = get(lang)
     glossary, markers = language.glossary, language.markers
+    # a capitalised word that is one of the language's function, frame or document words opens the question
+    # ("Selon la page, quand..."); it is not a name to keep
+    not_names = language.stop_words | language.frame_words | language.document_words
     out: list[str] = []
     for raw in _WORDS.findall(text):
         word = _ELISION.sub("", raw)
@@ -72,7 +75,7 @@ def to_keywords(text: str, lang: str) -> str:
         if base in glossary:
             out.append(glossary[base])
         elif any(c.isdigit() for c in word) or sum(c.isupper() for c in word) >= 1 and raw != raw.lower() \
-                and key not in markers:
+                and key not in markers and key not in not_names:
             out.append(word)
     return " ".join(dict.fromkeys(out))
 

@@ -210,6 +210,18 @@ def test_every_french_eval_question_gains_english_keywords():
             w.strip("?,") for w in fold(q["question"]).replace("'", " ").split()}, q["id"]
 
 
+def test_a_capitalised_opening_word_is_not_kept_as_a_name():
+    """"Selon la page, quand..." kept "Selon" as a name, so the English keywords read "Selon when Unicancer..."
+    and the answerer missed the date question ("when" no longer opened it)."""
+    from assistant.multilingual import to_english_keywords
+    from assistant.reader import answer_kind
+
+    keywords = to_english_keywords("Selon la page, quand Unicancer a-t-il rejoint l'IHF ?")
+    assert keywords.split()[0] == "when" and "Unicancer" in keywords and "IHF" in keywords
+    assert answer_kind(keywords) == "date"
+    assert "Curie" in to_english_keywords("Selon vous, que fait l'Institut Curie ?")  # names stay
+
+
 # ---------------------------------------------------------------- the cues of each language
 
 
