@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assistant.reader import answer_kind
 from common.lang import DEFAULT_LANGUAGE, alternation, detect, get
 from common.text import fold
 
@@ -145,7 +146,14 @@ def answer_query(question: str, question_lang: str, passage_langs: Iterable[str]
         return question
     if sum(1 for lang in langs if lang == target) * 2 <= len(langs):
         return question
-    return to_keywords(question, language.code) or question
+    keywords = to_keywords(question, language.code)
+    if not keywords:
+        return question
+    kind = answer_kind(question)  # the type the question asks for, read in its own language
+    word = get(target).type_words.get(kind or "")
+    if word and answer_kind(keywords) != kind:  # "Comment s'appelle..." -> "how ...": "who how ..."
+        keywords = f"{word} {keywords}"
+    return keywords
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,9 @@ class Language:
     # ``glossary_target``; ``markers`` and ``elisions`` recognise the language without the detector
     glossary: dict[str, str] = field(default_factory=dict)
     glossary_target: str = ""
+    # a question word that asks for each answer type ("name": "who"), put before the keywords of a question in
+    # another language when they lose its type ("Comment s'appelle..." -> "how ...": "who how ...")
+    type_words: dict[str, str] = field(default_factory=dict)
     markers: frozenset[str] = frozenset()
     marker_letters: str = ""  # letters typical of the language ("é", "ç"): with a marker word, enough to tell
     elisions: tuple[str, ...] = ()  # regex fragments of elided prefixes without the apostrophe: "l", "qu"

@@ -23,6 +23,8 @@ LANGUAGE = Language(
         "according exactly called named particular specific main many much long whose ways way year "
         "years number take make does did".split()
     ),
+    type_words={"date": "when", "count": "how many", "duration": "how long", "place": "where", "name": "who",
+                "reason": "why"},
     document_words=frozenset(
         "page pages document documents text texts footnote footnotes paragraph paragraphs listed mentioned "
         "mention mentions according say says".split()

@@ -95,6 +95,8 @@ LANGUAGE = Language(
         "selon exactement appele appelee nomme nommee particulier particuliere specifique principal principale "
         "principaux nombre annee annees facon manieres maniere".split()
     ),
+    type_words={"date": "quand", "count": "combien", "duration": "combien de temps", "place": "où", "name": "qui",
+                "reason": "pourquoi"},
     document_words=frozenset(
         "page pages document documents texte textes paragraphe paragraphes liste listes listee listees mentionne "
         "mentionnee mentionnes mentionnees cite citee cites citees selon".split()

@@ -115,6 +115,13 @@ def test_a_question_about_the_page_itself_is_answered_from_its_content(bot):
     assert a.citations
 
 
+def test_a_french_name_question_over_english_passages_quotes_the_sentence_that_names_it(bot):
+    a = bot.ask("Comment s'appelle la fédération européenne des hôpitaux dont Unicancer est membre ?")
+    assert not a.refused
+    first = next(c for c in a.claims if c.label == "answers")
+    assert "member of HOPE" in first.text and first.answer_kind == "name"
+
+
 def test_follow_up_resolved_against_history(bot):
     first = bot.ask("What is JANE?")
     a = bot.ask("When did it start?", history=[("What is JANE?", first.text)])

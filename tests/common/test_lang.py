@@ -222,6 +222,23 @@ def test_a_capitalised_opening_word_is_not_kept_as_a_name():
     assert "Curie" in to_english_keywords("Selon vous, que fait l'Institut Curie ?")  # names stay
 
 
+def test_the_answerers_keywords_keep_the_answer_type_of_the_french_question():
+    """"Comment s'appelle..." asks for a name, but its English keywords start with "how": the answerer read an
+    untyped question. The target language's question word for the type goes first when the keywords lose it."""
+    from assistant.multilingual import answer_query
+    from assistant.reader import answer_kind
+
+    for question, kind in [("Comment s'appelle la fédération européenne dont Unicancer est membre ?", "name"),
+                           ("Quel est le nom du projet européen de dépistage ?", "name"),
+                           ("Depuis quand Unicancer est-il membre de HOPE ?", "date"),
+                           ("Dans quelle ville se trouve le siège de HOPE ?", "place")]:
+        assert answer_kind(question) == kind
+        assert answer_kind(answer_query(question, "fr", ["en"] * 5)) == kind, question
+    assert answer_query("Depuis quand Unicancer est-il membre de HOPE ?", "fr", ["en"]).startswith("since when")
+    # French passages: the question as asked
+    assert answer_query("Comment s'appelle la fédération ?", "fr", ["fr"] * 5) == "Comment s'appelle la fédération ?"
+
+
 # ---------------------------------------------------------------- the cues of each language
 
 
