@@ -141,12 +141,7 @@ class Manifest:
         stored = self.get(LANGUAGE_CHARS)
         if stored is not None:
             return {k: int(v) for k, v in json.loads(stored).items()}
-        out: dict[str, int] = {}
-        for per_lang in self.languages().values():
-            for lang, n in per_lang.items():
-                if lang:
-                    out[lang] = out.get(lang, 0) + n
-        return out
+        return _count_language_chars(self.connect())
 
     def chunk_ids(self) -> list[str]:
         return [r[0] for r in self.connect().execute("SELECT id FROM chunks ORDER BY source, chunk_index")]
@@ -302,10 +297,7 @@ class Manifest:
                     [(c.id, c.source, c.chunk_index, c.text, json.dumps(c.metadata())) for c in chunks],
                 )
             if replace_all or delete_docs or new_chunks:
-                rows = con.execute("SELECT COALESCE(json_extract(meta, '$.lang'), ''), SUM(LENGTH(text)) FROM chunks "
-                                   "GROUP BY 1")
-                meta = {**meta, LANGUAGE_CHARS: json.dumps({lang: int(n or 0) for lang, n in rows if lang},
-                                                           sort_keys=True)}
+                meta = {**meta, LANGUAGE_CHARS: json.dumps(_count_language_chars(con), sort_keys=True)}
             con.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
             con.execute("COMMIT")
         except BaseException:
@@ -317,6 +309,12 @@ class Manifest:
         if con is not None:
             con.close()
             self._local.con = None
+
+
+def _count_language_chars(con: sqlite3.Connection) -> dict[str, int]:
+    """Characters of the chunks per language (chunks without a language left out)."""
+    rows = con.execute("SELECT COALESCE(json_extract(meta, '$.lang'), ''), SUM(LENGTH(text)) FROM chunks GROUP BY 1")
+    return {lang: int(n or 0) for lang, n in rows if lang}
 
 
 def _stored(cid: str, text: str, meta: str) -> Chunk:
