@@ -24,7 +24,6 @@ LEXICAL_VERSION = "4"  # bump when tokenize() changes: the index must be rebuilt
 _CONTENT_WORD = re.compile(r"[^\W\d_][\w-]+")
 _WORD_ANY = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")  # a word of lower-cased text, accents kept
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
-_DOC_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # a word, a hyphenated compound being one word
 
 
 def __getattr__(name: str):
@@ -54,7 +53,7 @@ def without_document_words(text: str) -> str:
     ``document_words``: "page", "footnote", "listed", "selon"...), not at the question's subject. The
     answerability signals weigh the rest; a question made only of such words is kept whole."""
     drop = words("document_words")
-    kept = _DOC_WORD.sub(lambda m: " " if fold(m.group(0)) in drop else m.group(0), text)
+    kept = _CONTENT_WORD.sub(lambda m: " " if fold(m.group(0)) in drop else m.group(0), text)  # compounds whole
     return kept if tokenize(kept) else text
 
 
