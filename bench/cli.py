@@ -108,6 +108,7 @@ def run_bench(opts: BenchOptions, log: Log = _stderr_log) -> dict:
     from bench.backends import bench_backends
     from bench.measurements import bench_size
     from bench.report import check_targets, write_outputs
+    from ingest import model_choice
     from ingest.settings import Settings
 
     t0 = time.perf_counter()
@@ -115,6 +116,7 @@ def run_bench(opts: BenchOptions, log: Log = _stderr_log) -> dict:
     if opts.corpus:
         base = base.model_copy(update={"corpus_dir": opts.corpus})
     base = base.model_copy(update={"chroma_url": None})
+    base = model_choice.resolve(base)  # UCA_EMBEDDING_MODEL=auto: the chat index's model (else the default)
     opts.cache.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": opts.command,

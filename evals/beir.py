@@ -137,6 +137,10 @@ class BeirIndex:
     word for every document, so it weighs nothing in BM25."""
 
     def __init__(self, settings: Settings, data: BeirData, cache_dir: Path) -> None:
+        from ingest import model_choice
+
+        # UCA_EMBEDDING_MODEL=auto: the model of the documents' main language (concrete settings pass unchanged)
+        settings = model_choice.resolve_for_texts(settings, (data.doc_text(d) for d in data.corpus))
         self.data = data
         self.cache_dir = Path(cache_dir).expanduser().resolve()
         # int8 vectors (UCA_EMBEDDING_BACKEND=onnx-int8) differ from fp32 ones: they get their own index
@@ -304,9 +308,13 @@ def run_beir(settings: Settings, path: Path, cache_dir: Path, tune: bool = False
     of the queries and every figure is reported on the other half (``held_out``) as well as on all queries.
     """
     from assistant.retrieval import Retriever
+    from ingest import model_choice
 
     t0 = time.perf_counter()
     data = load_beir(path)
+    # UCA_EMBEDDING_MODEL=auto: the embedder's model, else the model of the documents' main language
+    settings = (model_choice.resolve(settings, embedder) if embedder is not None
+                else model_choice.resolve_for_texts(settings, (data.doc_text(d) for d in data.corpus)))
     index = BeirIndex(settings, data, cache_dir)
     embedder = embedder or Embedder(settings)
     build = index.ensure(embedder, progress)

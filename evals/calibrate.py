@@ -42,13 +42,6 @@ CONTENT_KINDS = ("gold", "gold clause", "reworded answer", "other chunk", "rewor
 _NAME = re.compile(r"\b[A-Z][A-Za-z]*[A-Z][A-Za-z]*\b")  # acronyms and CamelCase names: HOPE, UICC, CraNE
 
 
-def default_thresholds_path() -> Path:
-    """The committed thresholds file the assistant reads by default."""
-    import assistant
-
-    return Path(assistant.__file__).resolve().parent / "calibration.json"
-
-
 # -- refusal
 
 def refusal_rates(conf: np.ndarray, answerable: np.ndarray, threshold: float) -> tuple[float, float, float]:

