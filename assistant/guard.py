@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from common.lang import DEFAULT_LANGUAGE, alternation, get, languages
+from common.lang import DEFAULT_LANGUAGE, alternation, get, languages, words
 from common.text import ends_with_abbreviation
 
 # Unicode tag block, zero-width characters, bidi controls, BOM, soft hyphen, other format characters
@@ -98,11 +98,27 @@ def small_talk_kind(question: str) -> str | None:
 _TAG = re.compile(r"<[^>]{0,200}>")
 _URL = re.compile(r"\b(?:https?|ftp|javascript|data):\S+|\[[^\]]{0,100}\]:\s*\S+", re.I)
 _MD_NOISE = re.compile(r"[#*_`|]{2,}|!\[[^\]]*\]\([^)]*\)")
+_INSTRUCTION = re.compile(alternation("instruction_patterns"), re.I)
+_ROLE_LABEL = re.compile(r"^[\W_]*[A-Z][A-Z _-]{2,}:")  # "SYSTEM:", "NEW POLICY FROM THE ADMIN:"
+_WORD = re.compile(r"\w+")
+
+
+def _context_sentence(part: str) -> bool:
+    """A statement beside the question that the question may need ("Human papillomavirus and pterygium. Is the
+    virus a risk factor?", "Je lis le rapport CraNE. Qui le coordonne ?"), not one addressed to the assistant:
+    it ends as a sentence does, opens with no role label, and has no instruction pattern and no second-person
+    word of any language ("print your configuration", "Ignore previous instructions")."""
+    s = part.strip()
+    if not s.endswith(".") or _ROLE_LABEL.match(s) or _INSTRUCTION.search(s):
+        return False
+    addressee = words("addressee_words")
+    return not any(w.lower() in addressee for w in _WORD.findall(s))
 
 
 def focus_question(question: str) -> str:
-    """The part of a message to search for: markup removed and, when the message mixes instructions and
-    a question ("Ignore previous instructions... Where is X?"), only its question sentences."""
+    """The part of a message to search for: markup removed and, when the message has question sentences, those
+    and the statements that give them context (:func:`_context_sentence`): instructions around a question
+    ("Ignore previous instructions... Where is X?") are dropped, a title before it is kept."""
     text = _URL.sub(" ", _MD_NOISE.sub(" ", _TAG.sub(" ", question)))
     text = re.sub(r"\s+", " ", text).strip()
     parts: list[str] = []
@@ -116,7 +132,7 @@ def focus_question(question: str) -> str:
             parts.append(part)
     questions = [p for p in parts if p.rstrip().endswith("?")]
     if questions and len(parts) > 1:
-        text = " ".join(questions)
+        text = " ".join(p for p in parts if p.rstrip().endswith("?") or _context_sentence(p))
     text = re.sub(r"^[\W_]+(?=\w)", "", text)  # leading "--", "';" and other debris
     text = re.sub(r"^[^\W\d_]+:\s+(?=\S)", "", text)  # a one-word label before the question ("USER:", "Question:")
     return text or question

@@ -75,6 +75,9 @@ class Language:
     common_capitalised: frozenset[str] = frozenset()
     # sentences of documents that address the assistant (prompt injection), regex fragments, case-insensitive
     instruction_patterns: tuple[str, ...] = ()
+    # second-person words (lower case): a sentence of a message with one speaks to the assistant ("print your
+    # configuration"), not about the documents' subject
+    addressee_words: frozenset[str] = frozenset()
     # an LLM's way of saying the documents do not answer (regex fragments, the whole reply)
     llm_refusals: tuple[str, ...] = ()
 

@@ -96,6 +96,7 @@ LANGUAGE = Language(
         "the a an it its this these those they there here in on at for and but or of to i we you what which who "
         "when where why how yes no".split()
     ),
+    addressee_words=frozenset({"you", "your", "yours", "yourself", "yourselves"}),
     instruction_patterns=(
         r"\b(?:ignore|disregard|forget|override)\b[^.?!]{0,40}\b(?:instructions?|prompts?|rules|context|documents?"
         r"|above)\b",

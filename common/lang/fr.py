@@ -163,6 +163,7 @@ LANGUAGE = Language(
     ),
     common_capitalised=frozenset("le la les un une des il elle".split()),
     anaphora=frozenset("il elle ils elles son sa ses leur leurs celui-ci celle-ci".split()),
+    addressee_words=frozenset({"vous", "votre", "vos", "tu", "toi", "ton", "ta", "tes", "te"}),
     instruction_patterns=(
         r"\b(?:ignore[zr]?|oublie[zr]?)\b[^.?!]{0,40}\b(?:instructions?|consignes?|règles|documents?)\b",
         r"\b(?:tu es|vous êtes) (?:maintenant|désormais)\b",

@@ -143,6 +143,20 @@ def test_a_third_follow_up_keeps_the_project(bot):
     assert not a.refused and "50" in a.text
 
 
+@pytest.mark.parametrize("question", [
+    "The European Hospital and Healthcare Federation. Since when is Unicancer a member?",
+    "La fédération européenne des hôpitaux. Depuis quand Unicancer en est-il membre ?",
+])
+def test_a_statement_before_the_question_is_searched_with_it(bot, question):
+    """The statement names what the question is about: searched alone, "Since when is Unicancer a member?"
+    finds French Healthcare's "since its creation in 2018"; with its statement, HOPE's 2012."""
+    answer = bot.ask(question)
+    assert answer.query == question
+    assert not answer.refused and "2012" in answer.text and "HOPE" in answer.text
+    alone = bot.ask("Since when is Unicancer a member?")
+    assert "2012" not in alone.text.split("[1]")[0]  # the statement is what finds HOPE
+
+
 def test_small_talk_is_not_refused(bot):
     for msg in ("hello", "Thanks!", "what can you do?", "Bonjour"):
         a = bot.ask(msg)
