@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from assistant.results import Passage
+from common.lang import main_language
 from ingest.chunking import Chunk
 from ingest.embeddings import Embedder, model_languages
 from ingest.index import (
@@ -64,7 +65,7 @@ class IndexView:
         languages): what a question too short for the detector is taken to be in. Counted once per generation."""
         if self._main_language is None:
             chars = self._manifest.language_chars()  # counted at ingest (ingest.index.Manifest.commit)
-            self._main_language = max(sorted(chars), key=lambda k: chars[k]) if chars else ""
+            self._main_language = main_language(chars)
         return self._main_language or None
 
 

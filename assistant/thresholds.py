@@ -108,7 +108,7 @@ def load_thresholds(settings: Settings) -> Thresholds:
         own = resources.files("assistant").joinpath(name)
         if not own.is_file():
             log.info("no thresholds calibrated for the embedding model %s (assistant/%s): using %s's",
-                        settings.embedding_model, name, DEFAULT_MODEL)
+                     settings.embedding_model, name, DEFAULT_MODEL)
             name = DEFAULT_FILE
         text = resources.files("assistant").joinpath(name).read_text(encoding="utf-8")
         where = f"assistant/{name}"

@@ -47,17 +47,10 @@ def by_language(settings: Settings) -> dict[str, str]:
     return table
 
 
-def main_language(chars: Mapping[str, int], default: str) -> str:
-    """The language with the most characters (``default`` for an empty corpus; ties go to the default, then
-    alphabetical order, so the choice never depends on the order documents were read in)."""
-    live = {k: v for k, v in chars.items() if v > 0}
-    if not live:
-        return default
-    return max(sorted(live), key=lambda k: (live[k], k == default))
-
-
 def model_for(settings: Settings, chars: Mapping[str, int]) -> str:
     """The model ``auto`` takes for a corpus with these characters per language."""
+    from common.lang import main_language
+
     table = by_language(settings)
     lang = main_language(chars, settings.default_language)
     return table.get(lang) or table.get("*") or DEFAULT_MODEL

