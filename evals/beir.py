@@ -312,9 +312,8 @@ def run_beir(settings: Settings, path: Path, cache_dir: Path, tune: bool = False
 
     t0 = time.perf_counter()
     data = load_beir(path)
-    # UCA_EMBEDDING_MODEL=auto: the embedder's model, else the model of the documents' main language
-    settings = (model_choice.resolve(settings, embedder) if embedder is not None
-                else model_choice.resolve_for_texts(settings, (data.doc_text(d) for d in data.corpus)))
+    # UCA_EMBEDDING_MODEL=auto
+    settings = model_choice.resolve_for_build(settings, embedder, (data.doc_text(d) for d in data.corpus))
     index = BeirIndex(settings, data, cache_dir)
     embedder = embedder or Embedder(settings)
     build = index.ensure(embedder, progress)

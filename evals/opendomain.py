@@ -332,9 +332,7 @@ def run_qa(settings: Settings, ds: QADataset, holdout_frac: float = DEFAULT_HOLD
     from ingest.index import MANIFEST_FILE, Manifest
 
     t0 = time.perf_counter()
-    # UCA_EMBEDDING_MODEL=auto: the embedder's model, else the model of the documents' main language
-    settings = (model_choice.resolve(settings, embedder) if embedder is not None
-                else model_choice.resolve_for_texts(settings, ds.documents.values()))
+    settings = model_choice.resolve_for_build(settings, embedder, ds.documents.values())  # UCA_EMBEDDING_MODEL=auto
     selection = select(ds, holdout_frac, seed, sample)
     embedder = embedder or Embedder(settings)
     cache = Path(cache) if cache else cache_root(settings)

@@ -97,6 +97,12 @@ def language_chars(pairs: Iterable[tuple[str | None, int]]) -> Counter:
     return out
 
 
+def resolve_for_build(settings: Settings, embedder, texts: Iterable[str]) -> Settings:
+    """Concrete settings for an index about to be built from ``texts`` with ``embedder`` (None: one made from
+    the settings): ``auto`` becomes the embedder's model, else the model of the texts' main language."""
+    return resolve(settings, embedder) if embedder is not None else resolve_for_texts(settings, texts)
+
+
 def resolve_for_texts(settings: Settings, texts: Iterable[str]) -> Settings:
     """Concrete settings for an index about to be built from ``texts`` (the evals' own indexes): ``auto``
     becomes the model of their main language, each text's language detected on its first characters."""
