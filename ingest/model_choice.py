@@ -77,15 +77,20 @@ def index_model(settings: Settings) -> str | None:
     return rows.get("embedding_model") if "generation" in rows else None
 
 
-def resolve(settings: Settings, embedder=None) -> Settings:
-    """Concrete settings: ``auto`` becomes the given embedder's model, else the built index's, else the
-    default model (no index yet: ``uca ingest`` makes the choice when it builds one)."""
+def resolve(settings: Settings, embedder=None, index_meta: Mapping[str, str] | None = None) -> Settings:
+    """Concrete settings: ``auto`` becomes the given embedder's model, else the built index's (from
+    ``index_meta`` when the caller has the manifest's meta in hand, else read from disk), else the default
+    model (no index yet: ``uca ingest`` makes the choice when it builds one)."""
     if not is_auto(settings):
         return settings
     name = getattr(embedder, "name", None) if embedder is not None else None
     if isinstance(name, str) and name and name.lower() != AUTO_MODEL:
         return with_model(settings, name)
-    return with_model(settings, index_model(settings) or DEFAULT_MODEL)
+    if index_meta is not None:
+        built = index_meta.get("embedding_model") if "generation" in index_meta else None
+    else:
+        built = index_model(settings)
+    return with_model(settings, built or DEFAULT_MODEL)
 
 
 def language_chars(pairs: Iterable[tuple[str | None, int]]) -> Counter:

@@ -48,7 +48,7 @@ from ingest.repair import (  # noqa: F401 - check_index and CheckReport are part
     open_manifest,
     prepare_full_rebuild,
 )
-from ingest.settings import DEFAULT_MODEL, Settings
+from ingest.settings import Settings
 
 UNREADABLE_FOLDER = "folder_unreadable"  # the skip code of a folder the scan could not list
 CRASH_ENV = "UCA_TEST_CRASH_AT"  # test hook: SIGKILL this process at the named stage (see _crash_point)
@@ -316,9 +316,8 @@ def _ingest_locked(settings, full, embedder, progress, client, index_dir, corpus
     # UCA_EMBEDDING_MODEL=auto: a given embedder's model, else the built index's; a new index or a full rebuild
     # chooses once the documents are read (their languages are known then)
     choose_later = model_choice.is_auto(settings) and embedder is None and (full or not built)
-    if model_choice.is_auto(settings) and not choose_later:
-        settings = model_choice.with_model(
-            settings, getattr(embedder, "name", None) or meta.get("embedding_model") or DEFAULT_MODEL)
+    if not choose_later:
+        settings = model_choice.resolve(settings, embedder, meta)
     config = index_config(settings)
     if built and not full:
         diffs = [f"{k}: index has {meta.get(k)!r}, settings say {v!r}" for k, v in config.items() if meta.get(k) != v]
